@@ -1,0 +1,155 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import chokidar, { type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import type { ConfigError, ProviderSnapshot } from '../../src/config/dynamic-config.js';
+import type { Provider } from '../provider.js';
+import { mergeFiles, type FileContent } from './merge-files.js';
+import { parseDynamicFile } from './parse-file.js';
+
+export interface FileProviderOptions {
+  /** A folder: every .yaml/.yml/.json file in it (and below) is merged. */
+  directory?: string;
+  /** Or one file. */
+  filename?: string;
+  watch: boolean;
+  /** Coalesce a burst of file events into one re-read (ms). */
+  debounceMs?: number;
+}
+
+const CONFIG_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * Watches dynamic config files and emits the merged content of all of them on every change.
+ * A file that stops parsing keeps its last good content (and an error says why).
+ */
+export class FileProvider implements Provider {
+  readonly name = 'file';
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly lastGood = new Map<string, FileContent>();
+  private emit: ((s: ProviderSnapshot) => void) | undefined;
+  private log: Logger | undefined;
+  private reading: Promise<void> = Promise.resolve();
+  private started = false;
+
+  constructor(private readonly options: FileProviderOptions) {}
+
+  async start(emit: (snapshot: ProviderSnapshot) => void, log: Logger): Promise<void> {
+    this.emit = emit;
+    this.log = log.child({ provider: this.name });
+    await this.reload();
+    if (!this.options.watch) return;
+    const root = this.options.directory ?? path.dirname(this.options.filename!);
+    const only = this.options.filename ? path.resolve(this.options.filename) : undefined;
+    // Watch the folder even for a single file: editors replace files by rename.
+    this.watcher = chokidar.watch(root, {
+      ignoreInitial: true,
+      atomic: false,
+      depth: only ? 0 : 16,
+      ignored: (p, stats) => {
+        const base = path.basename(p);
+        if (p !== root && base.startsWith('.')) return true;
+        if (only) return p !== root && path.resolve(p) !== only;
+        return !!stats?.isFile() && !CONFIG_FILE.test(p);
+      },
+    });
+    this.watcher.on('all', () => this.schedule());
+    this.watcher.on('error', (err) => this.log?.error({ err }, 'file watcher error; edits may be missed until it recovers'));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.watcher?.close();
+    await this.reading;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Serialise reads so an older read never lands after a newer one.
+      this.reading = this.reading.then(() => this.reload()).catch((err) => this.log?.error({ err }, 'reading dynamic config failed'));
+    }, this.options.debounceMs ?? 10);
+  }
+
+  /** Reads every file, keeps the last good version of broken ones, and emits the merge. */
+  private async reload(): Promise<void> {
+    const errors: ConfigError[] = [];
+    const files = await this.listFiles(errors);
+    if (files === undefined) {
+      // The folder itself is unreadable (gone mid-deploy?): keep serving what we had.
+      for (const e of errors) this.log?.error({ path: e.item }, e.message);
+      if (!this.started) this.emit?.({ provider: this.name, config: {}, errors });
+      this.started = true;
+      return;
+    }
+    this.started = true;
+    const contents: FileContent[] = [];
+    const present = new Set(files);
+    for (const file of files) {
+      const label = displayPath(file);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        // Deleted between listing and reading: the next event re-reads.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          present.delete(file);
+          continue;
+        }
+        errors.push({ provider: this.name, item: label, field: '', message: `cannot read: ${(err as Error).message}` });
+        const kept = this.lastGood.get(file);
+        if (kept) contents.push(kept);
+        continue;
+      }
+      const parsed = parseDynamicFile(text, label);
+      if (parsed.ok) {
+        const content = { label, config: parsed.config, origins: parsed.origins };
+        this.lastGood.set(file, content);
+        contents.push(content);
+      } else {
+        const kept = this.lastGood.get(file);
+        errors.push({
+          ...parsed.error,
+          message: `${parsed.error.message}; ${kept ? 'keeping the last good version of this file' : 'the file is ignored until it is fixed'}`,
+        });
+        if (kept) contents.push(kept);
+      }
+    }
+    for (const file of this.lastGood.keys()) if (!present.has(file)) this.lastGood.delete(file);
+    const merged = mergeFiles(contents);
+    for (const e of errors) this.log?.error({ file: e.item, origin: e.origin }, e.message);
+    this.emit?.({ provider: this.name, config: merged.config, origins: merged.origins, errors: [...errors, ...merged.errors] });
+  }
+
+  private async listFiles(errors: ConfigError[]): Promise<string[] | undefined> {
+    if (this.options.filename) {
+      try {
+        await stat(this.options.filename);
+        return [this.options.filename];
+      } catch {
+        errors.push({ provider: this.name, item: displayPath(this.options.filename), field: '', message: 'file not found; waiting for it to appear' });
+        return [];
+      }
+    }
+    const dir = this.options.directory!;
+    try {
+      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile() && CONFIG_FILE.test(e.name) && !e.name.startsWith('.'))
+        .map((e) => path.join(e.parentPath ?? e.path, e.name))
+        .filter((p) => !path.relative(dir, p).split(path.sep).some((part) => part.startsWith('.')))
+        .sort();
+    } catch (err) {
+      errors.push({ provider: this.name, item: displayPath(dir), field: '', message: `cannot read the directory: ${(err as Error).message}; keeping the last good config` });
+      return undefined;
+    }
+  }
+}
+
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}

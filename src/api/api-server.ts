@@ -1,0 +1,105 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { parseListenAddress } from '../config/address.js';
+import { formatConfigError } from '../config/dynamic-config.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { serviceView } from './service-view.js';
+
+/** `/ping` and a read-only `/api/...`; it reports, it never changes config behind the providers. */
+export class ApiServer {
+  readonly server: http.Server;
+  private healthy = true;
+
+  constructor(
+    private readonly address: string,
+    private readonly runtime: Runtime,
+    private readonly log: Logger,
+  ) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const addr = parseListenAddress(this.address)!;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(addr.port, addr.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Shutdown has begun: /ping answers 503 so upstream load balancers stop sending. */
+  markStopping(): void {
+    this.healthy = false;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.route(req, res);
+    } catch (err) {
+      this.log.error({ err }, 'admin API request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error; see the switchyard log' });
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return json(res, 405, { error: 'the admin API is read-only; change config through a provider' });
+    }
+    if (path === '/ping') {
+      res.writeHead(this.healthy ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(this.healthy ? 'OK' : 'Service Unavailable');
+      return;
+    }
+    const table = this.runtime.table;
+    const status = table.source.status;
+    if (path === '/api/rawdata') {
+      return json(res, 200, {
+        version: table.version,
+        routers: status.routers,
+        services: status.services,
+        errors: table.source.errors.map((e) => ({ ...e, text: formatConfigError(e) })),
+      });
+    }
+    if (path === '/api/http/routers') return json(res, 200, Object.entries(status.routers).map(([name, r]) => ({ name, ...r })));
+    if (path === '/api/http/services') {
+      const states = this.runtime.registry.states();
+      return json(res, 200, Object.keys(status.services).map((name) => serviceView(table, states, name)));
+    }
+    const m = /^\/api\/http\/(routers|services)\/(.+)$/.exec(path);
+    if (m) {
+      const kind = m[1] as 'routers' | 'services';
+      const name = resolveName(m[2]!, Object.keys(status[kind]));
+      if (name === undefined) return json(res, 404, { error: `no ${kind.slice(0, -1)} named ${m[2]}; names look like app@file` });
+      if (kind === 'routers') return json(res, 200, { name, ...status.routers[name] });
+      return json(res, 200, serviceView(table, this.runtime.registry.states(), name));
+    }
+    json(res, 404, { error: `no such endpoint ${path}; try /ping, /api/rawdata, /api/http/routers, /api/http/services` });
+  }
+}
+
+/** `app@file`, or a bare `app` when exactly one provider has that name. */
+function resolveName(wanted: string, names: string[]): string | undefined {
+  if (names.includes(wanted)) return wanted;
+  if (wanted.includes('@')) return undefined;
+  const hits = names.filter((n) => n.slice(0, n.lastIndexOf('@')) === wanted);
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

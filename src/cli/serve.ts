@@ -1,0 +1,51 @@
+import { loadStaticConfig, StaticConfigError } from '../config/static-load.js';
+import type { LogLevel } from '../config/static-config.js';
+import { createLogger } from '../log.js';
+import { Switchyard } from '../switchyard.js';
+
+/** `switchyard --config FILE`: runs until SIGTERM/SIGINT, then stops gracefully. Returns the exit code. */
+export async function runServe(configFile: string, logLevel: string | undefined): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadStaticConfig(configFile);
+  } catch (err) {
+    if (err instanceof StaticConfigError) {
+      process.stderr.write(`switchyard: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const config = loaded.config;
+  if (logLevel) config.log.level = logLevel as LogLevel;
+  const log = createLogger(config.log.level);
+  log.info({ config: loaded.file }, 'starting switchyard');
+  const app = new Switchyard(config, { log });
+  try {
+    await app.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    const hint =
+      e.code === 'EADDRINUSE'
+        ? `address ${e.address}:${e.port} is already in use; stop the other process or change the address in ${loaded.file}`
+        : e.code === 'EACCES'
+          ? `not allowed to listen on ${e.address}:${e.port}; ports below 1024 need root or CAP_NET_BIND_SERVICE`
+          : e.message;
+    log.fatal({ err }, `cannot start: ${hint}`);
+    process.stderr.write(`switchyard: cannot start: ${hint}\n`);
+    await app.stop().catch(() => undefined);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, 'shutting down: finishing in-flight requests');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await app.stop();
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,114 @@
+import type { StrategyName } from '../balancer/types.js';
+
+/**
+ * The dynamic configuration: plain data, Traefik's model. Providers produce `RawDynamicConfig`
+ * (whatever their source said); validation turns each item into the typed form below.
+ * Inside the merged config every name is qualified `name@provider`.
+ */
+export interface DynamicConfig {
+  http: HttpConfig;
+}
+
+export interface HttpConfig {
+  routers: Record<string, RouterConfig>;
+  services: Record<string, ServiceConfig>;
+}
+
+export interface RouterConfig {
+  /** Entry point names; empty = every HTTP entry point. */
+  entryPoints: string[];
+  rule: string;
+  /** 0 = use the rule's length (Traefik's default); higher wins. */
+  priority: number;
+  /** Qualified service name (`app@file`). */
+  service: string;
+}
+
+export interface ServiceConfig {
+  loadBalancer: LoadBalancerConfig;
+}
+
+export interface LoadBalancerConfig {
+  strategy: StrategyName;
+  servers: ServerConfig[];
+  sticky?: { cookie?: StickyCookieConfig };
+  passHostHeader: boolean;
+}
+
+export interface ServerConfig {
+  url: string;
+  /** Default 1; 0 = takes no new requests. */
+  weight: number;
+}
+
+export interface StickyCookieConfig {
+  name: string;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'lax' | 'strict' | 'none' | '';
+  /** Seconds; 0 = session cookie. */
+  maxAge: number;
+  path: string;
+  domain?: string;
+}
+
+/** What a provider emits: unvalidated items from its source. */
+export interface RawDynamicConfig {
+  http?: {
+    routers?: Record<string, unknown>;
+    services?: Record<string, unknown>;
+  };
+}
+
+/**
+ * One provider's full view of its source. `origins` maps a dotted item path
+ * (`http.routers.app`, `http.services.app.loadBalancer.servers.0.url`) to where it came from
+ * (`dynamic/app.yaml:12:7`, or a KV key), so errors can point at the exact place.
+ */
+export interface ProviderSnapshot {
+  provider: string;
+  config: RawDynamicConfig;
+  origins?: Record<string, string>;
+  /** Source-level problems (a file that does not parse); the provider kept its last good data. */
+  errors?: ConfigError[];
+}
+
+/** One problem with the configuration, precise enough for a user to fix it. */
+export interface ConfigError {
+  provider: string;
+  /** `router app@file`, `service web@redis`, or a source like a file path. */
+  item: string;
+  /** Dotted field path inside the item, e.g. `loadBalancer.servers[0].url`; '' for the whole item. */
+  field: string;
+  message: string;
+  /** Source location (`dynamic/app.yaml:12:7`), when known. */
+  origin?: string;
+}
+
+export type ItemStatus = 'enabled' | 'disabled';
+
+/** The merged, validated config plus everything that was wrong with it. */
+export interface ValidatedConfig {
+  config: DynamicConfig;
+  /** Raw-but-qualified view, for /api/rawdata: every item including the dropped ones. */
+  status: {
+    routers: Record<string, ItemReport>;
+    services: Record<string, ItemReport>;
+  };
+  errors: ConfigError[];
+}
+
+export interface ItemReport {
+  status: ItemStatus;
+  provider: string;
+  errors: string[];
+  /** The item as the provider gave it (validated form when enabled). */
+  config: unknown;
+  origin?: string;
+}
+
+export function formatConfigError(e: ConfigError): string {
+  const where = e.origin ? `${e.origin}: ` : '';
+  const field = e.field ? ` ${e.field}:` : '';
+  return `${where}${e.item}:${field} ${e.message}`;
+}

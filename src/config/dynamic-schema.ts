@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { resolveStrategyName, strategyNames } from '../balancer/strategies.js';
+
+// KV stores and labels deliver every value as a string: accept numeric/boolean strings
+// so every provider's items pass the same schema.
+const int = (min: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v), z.number().int().min(min));
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const stringList = z.array(z.string().min(1));
+
+export const routerSchema = z.strictObject({
+  entryPoints: stringList.default([]),
+  rule: z.string().trim().min(1, 'a router needs a rule, e.g. Host(`app.localhost`)'),
+  priority: int(0).default(0),
+  service: z.string().trim().min(1, 'a router needs a service to send requests to'),
+});
+
+const serverSchema = z.strictObject({
+  url: z.string().superRefine((v, ctx) => {
+    const problem = serverUrlProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  weight: int(0).default(1),
+});
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const stickyCookieSchema = z.strictObject({
+  name: z.string().regex(COOKIE_NAME, 'a cookie name is a token: letters, digits and !#$%&\'*+-.^_`|~').optional(),
+  httpOnly: bool.default(true),
+  secure: bool.default(false),
+  sameSite: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['lax', 'strict', 'none', ''], { message: 'expected lax, strict or none' }))
+    .default(''),
+  maxAge: int(-1).default(0),
+  path: z.string().startsWith('/', 'a cookie path starts with /').default('/'),
+  domain: z.string().min(1).optional(),
+});
+
+const strategy = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined) return 'roundRobin' as const;
+    const name = resolveStrategyName(v);
+    if (!name) {
+      ctx.addIssue({ code: 'custom', message: `unknown strategy ${JSON.stringify(v)}; expected one of ${strategyNames.join(', ')} (or wrr, hrw)` });
+      return z.NEVER;
+    }
+    return name;
+  });
+
+export const serviceSchema = z.strictObject({
+  loadBalancer: z.strictObject({
+    strategy,
+    servers: z.array(serverSchema).default([]),
+    sticky: z.strictObject({ cookie: stickyCookieSchema.optional() }).optional(),
+    passHostHeader: bool.default(true),
+  }),
+});
+
+export type ParsedService = z.output<typeof serviceSchema>;
+
+/** What is wrong with a backend server URL, or undefined when it is usable. */
+export function serverUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `expected an absolute URL such as http://127.0.0.1:9001, got ${JSON.stringify(text)}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `expected an http:// or https:// URL, got ${JSON.stringify(text)} (WebSockets are proxied over http:// servers)`;
+  }
+  if (url.hostname === '') return `URL ${JSON.stringify(text)} has no host`;
+  if (url.search || url.hash) return `URL ${JSON.stringify(text)} must not have a query or fragment`;
+  if (url.username || url.password) return `URL ${JSON.stringify(text)} must not carry credentials`;
+  return undefined;
+}
+
+/** Traefik-style default cookie name: short, stable per service, never the service name itself. */
+export function defaultCookieName(service: string): string {
+  return `_${createHash('sha1').update(service).digest('hex').slice(0, 6)}`;
+}

@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { staticConfigSchema, type StaticConfig } from './static-config.js';
+import { issuesOf } from './zod-helpers.js';
+import { locateIn } from './yaml-locate.js';
+
+/** The static config could not be used; `problems` lists every one, each naming its field. */
+export class StaticConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid static config ${file}:\n  ${problems.join('\n  ')}`);
+    this.name = 'StaticConfigError';
+  }
+}
+
+export interface LoadedStaticConfig {
+  config: StaticConfig;
+  /** Absolute path of the file it came from. */
+  file: string;
+}
+
+export function loadStaticConfig(file: string): LoadedStaticConfig {
+  const absolute = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a YAML file' : String(err);
+    throw new StaticConfigError(absolute, [`cannot read the config file: ${why}`]);
+  }
+  return parseStaticConfig(text, absolute);
+}
+
+/** Parses and validates static config text; relative paths resolve against `file`'s folder. */
+export function parseStaticConfig(text: string, file: string): LoadedStaticConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new StaticConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = staticConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new StaticConfigError(
+      file,
+      issuesOf(parsed.error).map((i) => {
+        const at = locateIn(doc, lines, i.path);
+        return `${at ? `line ${at.line}: ` : ''}${i.field || '(top level)'}: ${i.message}`;
+      }),
+    );
+  }
+  const config = parsed.data;
+  const dir = path.dirname(file);
+  const fp = config.providers.file;
+  if (fp?.directory) fp.directory = path.resolve(dir, fp.directory);
+  if (fp?.filename) fp.filename = path.resolve(dir, fp.filename);
+  return { config, file };
+}

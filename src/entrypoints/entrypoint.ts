@@ -1,0 +1,128 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { parseListenAddress } from '../config/address.js';
+import type { EntryPointConfig } from '../config/static-config.js';
+import type { Forwarder } from '../proxy/http-forwarder.js';
+import { respond } from '../proxy/http-forwarder.js';
+import type { ForwardInfo } from '../proxy/forwarded-headers.js';
+import { createIpMatcher } from '../rules/ip-match.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { clientIpOf, normalizeIp } from './client-ip.js';
+import { toMatchRequest } from './match-request.js';
+
+/**
+ * One listener. Each request reads the current RoutingTable once and keeps it to its end,
+ * so a swap never changes a request mid-way; the listener itself is never re-bound.
+ */
+export class EntryPoint {
+  readonly server: http.Server;
+  private readonly isTrusted: (ip: string) => boolean;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly name: string,
+    private readonly config: EntryPointConfig,
+    private readonly runtime: Runtime,
+    private readonly forwarder: Forwarder,
+    private readonly log: Logger,
+  ) {
+    const fh = config.forwardedHeaders;
+    this.isTrusted = fh.insecure ? () => true : createIpMatcher(fh.trustedIPs);
+    this.server = http.createServer(
+      {
+        keepAliveTimeout: config.transport.respondingTimeouts.idleTimeout,
+        headersTimeout: config.transport.respondingTimeouts.readHeaderTimeout,
+        // Bodies stream to the backend; a whole-request deadline would cut long uploads.
+        requestTimeout: 0,
+      },
+      (req, res) => this.onRequest(req, res),
+    );
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const addr = parseListenAddress(this.config.address)!;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(addr.port, addr.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.address();
+  }
+
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stops accepting; in-flight requests finish; idle keep-alive connections close. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private forwardInfo(req: IncomingMessage): ForwardInfo {
+    const peer = normalizeIp(req.socket.remoteAddress);
+    const trusted = this.isTrusted(peer);
+    return {
+      peer,
+      clientIp: trusted ? clientIpOf(peer, req.headers['x-forwarded-for'], this.isTrusted) : peer,
+      trusted,
+      proto: 'http',
+      port: req.socket.localPort ?? 0,
+    };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const table = this.runtime.table;
+    const info = this.forwardInfo(req);
+    let route;
+    try {
+      route = table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
+    } catch (err) {
+      // A request target that is not a URL (absolute-form garbage) cannot be routed.
+      this.log.debug({ err }, 'unroutable request');
+      respond(res, 400, 'Bad Request');
+      return;
+    }
+    if (!route) {
+      respond(res, 404, '404 page not found');
+      return;
+    }
+    this.forwarder.web(req, res, route.service, info);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const table = this.runtime.table;
+    const info = this.forwardInfo(req);
+    let route;
+    try {
+      route = table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
+    } catch {
+      route = undefined;
+    }
+    if (!route) {
+      const body = '404 page not found\n';
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    this.forwarder.upgrade(req, socket, head, route.service, info);
+  }
+}

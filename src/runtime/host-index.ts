@@ -1,0 +1,71 @@
+/**
+ * Candidate lookup by Host so that 10,000 host routers cost a map lookup, not a scan.
+ * Items are bucketed by exact host, by wildcard parent (`*.example.com` → `example.com`), or
+ * in the "any host" list. A lookup walks the three sorted candidate lists merged by `order`,
+ * so priority order is exactly what a linear scan would give.
+ */
+export interface Ordered {
+  readonly order: number;
+}
+
+const EMPTY: readonly never[] = [];
+
+export class HostIndex<T extends Ordered> {
+  private readonly exact = new Map<string, T[]>();
+  private readonly wildcard = new Map<string, T[]>();
+  private readonly anyHost: T[] = [];
+  private count = 0;
+
+  /** `hosts` null = the item does not constrain the host. Items must be added in `order`. */
+  add(item: T, hosts: readonly string[] | null): void {
+    this.count++;
+    if (hosts === null) {
+      this.anyHost.push(item);
+      return;
+    }
+    for (const host of new Set(hosts)) {
+      if (host.startsWith('*.')) push(this.wildcard, host.slice(2), item);
+      else push(this.exact, host, item);
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** First item, in order, among those that could serve `host`, for which `accept` is true. */
+  find(host: string, accept: (item: T) => boolean): T | undefined {
+    const a = this.exact.get(host) ?? EMPTY;
+    const dot = host.indexOf('.');
+    const b = dot >= 0 ? (this.wildcard.get(host.slice(dot + 1)) ?? EMPTY) : EMPTY;
+    const c = this.anyHost;
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    for (;;) {
+      const x = a[i];
+      const y = b[j];
+      const z = c[k];
+      let next: T | undefined;
+      if (x && (!y || x.order <= y.order) && (!z || x.order <= z.order)) {
+        next = x;
+        i++;
+      } else if (y && (!z || y.order <= z.order)) {
+        next = y;
+        j++;
+      } else if (z) {
+        next = z;
+        k++;
+      } else {
+        return undefined;
+      }
+      if (accept(next)) return next;
+    }
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+}

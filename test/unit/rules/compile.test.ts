@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { compileRule, compileRuleText, parseRule, RuleError, type RuleAst } from '../../../src/rules/index.js';
+import { makeRequest, matches } from './helpers.js';
+
+describe('compiled operators', () => {
+  const host = 'Host(`a.com`)';
+
+  it('&& needs both sides', () => {
+    const rule = `${host} && PathPrefix(\`/api\`)`;
+    expect(matches(rule, { host: 'a.com', path: '/api/x' })).toBe(true);
+    expect(matches(rule, { host: 'a.com', path: '/web' })).toBe(false);
+    expect(matches(rule, { host: 'b.com', path: '/api' })).toBe(false);
+  });
+
+  it('|| needs either side', () => {
+    const rule = `${host} || PathPrefix(\`/api\`)`;
+    expect(matches(rule, { host: 'b.com', path: '/api' })).toBe(true);
+    expect(matches(rule, { host: 'a.com', path: '/web' })).toBe(true);
+    expect(matches(rule, { host: 'b.com', path: '/web' })).toBe(false);
+  });
+
+  it('! negates', () => {
+    expect(matches(`!${host}`, { host: 'a.com' })).toBe(false);
+    expect(matches(`!${host}`, { host: 'b.com' })).toBe(true);
+    expect(matches(`!!${host}`, { host: 'a.com' })).toBe(true);
+  });
+
+  it('evaluates a || b && c as a || (b && c)', () => {
+    const rule = 'Path(`/a`) || Method(`POST`) && Host(`c.com`)';
+    // Under (a || b) && c this request would fail because the host is not c.com.
+    expect(matches(rule, { path: '/a', method: 'GET', host: 'x.com' })).toBe(true);
+    expect(matches(rule, { path: '/x', method: 'POST', host: 'x.com' })).toBe(false);
+    expect(matches(rule, { path: '/x', method: 'POST', host: 'c.com' })).toBe(true);
+  });
+
+  it('evaluates !a && b as (!a) && b', () => {
+    const rule = '!Path(`/a`) && Method(`POST`)';
+    // Under !(a && b) this request would match.
+    expect(matches(rule, { path: '/x', method: 'GET' })).toBe(false);
+    expect(matches(rule, { path: '/x', method: 'POST' })).toBe(true);
+    expect(matches(rule, { path: '/a', method: 'POST' })).toBe(false);
+  });
+
+  it('honours parentheses', () => {
+    const rule = '(Path(`/a`) || Method(`POST`)) && Host(`c.com`)';
+    expect(matches(rule, { path: '/a', method: 'GET', host: 'x.com' })).toBe(false);
+    expect(matches(rule, { path: '/a', method: 'GET', host: 'c.com' })).toBe(true);
+    expect(matches('!(Path(`/a`) || Path(`/b`))', { path: '/b' })).toBe(false);
+    expect(matches('!(Path(`/a`) || Path(`/b`))', { path: '/c' })).toBe(true);
+  });
+
+  it('returns a reusable matcher', () => {
+    const m = compileRuleText('Host(`a.com`) && !Header(`X-Block`, `1`)');
+    expect(m(makeRequest({ host: 'a.com' }))).toBe(true);
+    expect(m(makeRequest({ host: 'a.com', headers: { 'x-block': '1' } }))).toBe(false);
+    expect(m(makeRequest({ host: 'a.com' }))).toBe(true);
+  });
+});
+
+describe('compileRule', () => {
+  it('compiles a parsed AST', () => {
+    const m = compileRule(parseRule('Method(`GET`)'));
+    expect(m(makeRequest({ method: 'GET' }))).toBe(true);
+    expect(m(makeRequest({ method: 'PUT' }))).toBe(false);
+  });
+
+  it('re-validates hand-built ASTs', () => {
+    const badRegexp: RuleAst = { type: 'matcher', name: 'PathRegexp', args: ['('], column: 1 };
+    const badArity: RuleAst = { type: 'matcher', name: 'Header', args: ['x'], column: 1 };
+    const badIp: RuleAst = { type: 'not', operand: { type: 'matcher', name: 'ClientIP', args: ['1.2.3'], column: 1 } };
+    expect(() => compileRule(badRegexp)).toThrow(RuleError);
+    expect(() => compileRule(badRegexp)).toThrow(/invalid regexp/);
+    expect(() => compileRule(badArity)).toThrow(/Header needs 2 arguments/);
+    expect(() => compileRule(badIp)).toThrow(/invalid IP address or CIDR "1\.2\.3"/);
+  });
+
+  it('compileRuleText reports parse errors as RuleError', () => {
+    expect(() => compileRuleText('Host(`a`) &')).toThrow(RuleError);
+  });
+});
