@@ -18,6 +18,10 @@ export interface FileProviderOptions {
 }
 
 const CONFIG_FILE = /\.(ya?ml|json)$/i;
+/** Longer than chokidar's 50 ms per-file change throttle. */
+const SETTLE_MS = 75;
+/** How long a file that had content must stay empty before we believe it was emptied. */
+const EMPTY_CONFIRM_MS = 150;
 
 /**
  * Watches dynamic config files and emits the merged content of all of them on every change.
@@ -27,6 +31,9 @@ export class FileProvider implements Provider {
   readonly name = 'file';
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private settle: NodeJS.Timeout | undefined;
+  private confirmTimer: NodeJS.Timeout | undefined;
+  private readonly emptySince = new Map<string, number>();
   private readonly lastGood = new Map<string, FileContent>();
   private emit: ((s: ProviderSnapshot) => void) | undefined;
   private log: Logger | undefined;
@@ -61,17 +68,32 @@ export class FileProvider implements Provider {
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.settle) clearTimeout(this.settle);
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    this.emit = undefined;
     await this.watcher?.close();
     await this.reading;
   }
 
   private schedule(): void {
+    // chokidar drops a file's 'change' events that come within 50 ms of the previous one and
+    // never replays them, so a quick second save could be missed. A trailing re-read after the
+    // burst settles catches it; the config watcher skips it when nothing changed.
+    if (this.settle) clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      this.settle = undefined;
+      this.enqueueReload();
+    }, SETTLE_MS);
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // Serialise reads so an older read never lands after a newer one.
-      this.reading = this.reading.then(() => this.reload()).catch((err) => this.log?.error({ err }, 'reading dynamic config failed'));
+      this.enqueueReload();
     }, this.options.debounceMs ?? 10);
+  }
+
+  private enqueueReload(): void {
+    // Serialise reads so an older read never lands after a newer one.
+    this.reading = this.reading.then(() => this.reload()).catch((err) => this.log?.error({ err }, 'reading dynamic config failed'));
   }
 
   /** Reads every file, keeps the last good version of broken ones, and emits the merge. */
@@ -104,6 +126,13 @@ export class FileProvider implements Provider {
         if (kept) contents.push(kept);
         continue;
       }
+      if (text.trim() === '' && this.lastGood.has(file) && !this.confirmedEmpty(file)) {
+        // Writers that truncate then write (`>`, writeFile) expose an empty file for a moment;
+        // emptying a file that had routes is only believed once it stays empty.
+        contents.push(this.lastGood.get(file)!);
+        continue;
+      }
+      this.emptySince.delete(file);
       const parsed = parseDynamicFile(text, label);
       if (parsed.ok) {
         const content = { label, config: parsed.config, origins: parsed.origins };
@@ -122,6 +151,24 @@ export class FileProvider implements Provider {
     const merged = mergeFiles(contents);
     for (const e of errors) this.log?.error({ file: e.item, origin: e.origin }, e.message);
     this.emit?.({ provider: this.name, config: merged.config, origins: merged.origins, errors: [...errors, ...merged.errors] });
+  }
+
+  /** True once `file` has been seen empty for EMPTY_CONFIRM_MS; schedules the re-check. */
+  private confirmedEmpty(file: string): boolean {
+    const since = this.emptySince.get(file);
+    const now = Date.now();
+    if (since !== undefined && now - since >= EMPTY_CONFIRM_MS) {
+      this.emptySince.delete(file);
+      return true;
+    }
+    if (since === undefined) this.emptySince.set(file, now);
+    if (!this.confirmTimer && this.emit) {
+      this.confirmTimer = setTimeout(() => {
+        this.confirmTimer = undefined;
+        this.enqueueReload();
+      }, EMPTY_CONFIRM_MS - (now - (since ?? now)) + 5);
+    }
+    return false;
   }
 
   private async listFiles(errors: ConfigError[]): Promise<string[] | undefined> {

@@ -19,7 +19,7 @@ export function parseDynamicFile(text: string, label: string): ParsedFile {
   });
   const syntax = doc.errors[0];
   if (syntax) {
-    const pos = syntax.linePos?.[0];
+    const pos = lines.linePos(syntax.pos[0]);
     return fail(`YAML syntax error: ${syntax.message.split('\n')[0]}`, pos?.line, pos?.col);
   }
   if (doc.contents === null) return { ok: true, config: {}, origins: {} };

@@ -43,7 +43,7 @@ export function parseStaticConfig(text: string, file: string): LoadedStaticConfi
     throw new StaticConfigError(
       file,
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lines.linePos(e.pos[0]);
         return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${e.message.split('\n')[0]}`;
       }),
     );

@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
+import { formatConfigError } from '../../src/config/dynamic-config.js';
+import { validateSnapshots } from '../../src/config/validate.js';
+import { FileProvider } from '../../providers/file/file-provider.js';
+import { waitFor } from '../helpers/wait.js';
+import { providerContract, type ProviderHarness } from './contract.js';
+
+function serviceFile(name: string, servers: Array<{ url: string; weight?: unknown }>): string {
+  return stringify({
+    http: {
+      routers: { [name]: { rule: `PathPrefix(\`/${name}\`)`, service: name } },
+      services: { [name]: { loadBalancer: { servers } } },
+    },
+  });
+}
+
+class FileHarness implements ProviderHarness {
+  root = '';
+  dir = '';
+  async setup(): Promise<void> {
+    this.root = await mkdtemp(path.join(tmpdir(), 'sy-file-'));
+    this.dir = path.join(this.root, 'dynamic');
+    await mkdir(this.dir);
+  }
+  async teardown(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
+  }
+  createProvider(): FileProvider {
+    return new FileProvider({ directory: this.dir, watch: true, debounceMs: 5 });
+  }
+  async putService(name: string, urls: string[]): Promise<void> {
+    await writeFile(path.join(this.dir, `${name}.yaml`), serviceFile(name, urls.map((url) => ({ url }))));
+  }
+  async deleteService(name: string): Promise<void> {
+    await rm(path.join(this.dir, `${name}.yaml`));
+  }
+  async putBadWeight(name: string): Promise<void> {
+    await writeFile(path.join(this.dir, `${name}.yaml`), serviceFile(name, [{ url: 'http://127.0.0.1:9001', weight: 'heavy' }]));
+  }
+  async restartSource(): Promise<void> {
+    // A deploy that swaps the whole folder: move it away and put a copy back.
+    const aside = path.join(this.root, 'aside');
+    await rename(this.dir, aside);
+    await rename(aside, this.dir);
+  }
+}
+
+providerContract('file', () => new FileHarness());
+
+describe('file provider', () => {
+  const h = new FileHarness();
+  let provider: FileProvider | undefined;
+  let latest: ProviderSnapshot | undefined;
+  const validated = () => validateSnapshots(latest ? [latest] : [], { entryPoints: ['web'] });
+  const start = async (p: FileProvider): Promise<void> => {
+    provider = p;
+    await p.start((s) => (latest = s), pino({ level: 'silent' }));
+  };
+
+  beforeEach(async () => {
+    await h.setup();
+    latest = undefined;
+  });
+  afterEach(async () => {
+    await provider?.stop();
+    await h.teardown();
+  });
+
+  it('merges every .yaml/.yml/.json file, recursively, and ignores others and hidden files', async () => {
+    await writeFile(path.join(h.dir, 'a.yaml'), serviceFile('a', [{ url: 'http://127.0.0.1:1' }]));
+    await mkdir(path.join(h.dir, 'sub'));
+    await writeFile(path.join(h.dir, 'sub', 'b.json'), JSON.stringify({ http: { services: { b: { loadBalancer: { servers: [] } } } } }));
+    await writeFile(path.join(h.dir, 'c.yml'), serviceFile('c', []));
+    await writeFile(path.join(h.dir, 'notes.txt'), 'http: [');
+    await writeFile(path.join(h.dir, '.d.yaml.swp'), 'garbage: [');
+    await writeFile(path.join(h.dir, '.hidden.yaml'), 'garbage: [');
+    await start(h.createProvider());
+    expect(validated().errors).toEqual([]);
+    expect(Object.keys(validated().config.http.services).sort()).toEqual(['a@file', 'b@file', 'c@file']);
+  });
+
+  it('keeps the last good version of a file that stops parsing, and says where it broke', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    await start(h.createProvider());
+    await writeFile(path.join(h.dir, 'app.yaml'), 'http:\n  services:\n    app: [\n');
+    await waitFor(() => (latest?.errors?.length ?? 0) > 0, 'the syntax error');
+    const err = latest!.errors![0]!;
+    expect(formatConfigError(err)).toMatch(/app\.yaml:\d+:\d+: .*YAML syntax error.*keeping the last good version/);
+    expect(validated().config.http.services['app@file']!.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:9001', weight: 1 }]);
+    await h.putService('app', ['http://127.0.0.1:9002']);
+    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the fixed file');
+    expect(latest!.errors).toEqual([]);
+  });
+
+  it.each([
+    ['- a list\n', /expected a mapping at the top level/],
+    ['http: 3\n', /http must be a mapping/],
+    ['http:\n  routers: [a]\n', /http\.routers must be a mapping/],
+  ])('rejects a file shaped %j as a whole', async (text, message) => {
+    await writeFile(path.join(h.dir, 'x.yaml'), text);
+    await start(h.createProvider());
+    expect(latest!.errors!.map(formatConfigError).join('\n')).toMatch(message);
+  });
+
+  it('points item errors at the file and line', async () => {
+    await writeFile(path.join(h.dir, 'app.yaml'), serviceFile('app', [{ url: 'http://127.0.0.1:1' }, { url: 'nope' }]));
+    await start(h.createProvider());
+    const text = validated().errors.map(formatConfigError);
+    expect(text).toEqual([
+      expect.stringMatching(/app\.yaml:\d+:\d+: service app@file: loadBalancer\.servers\[1\]\.url: expected an absolute URL/),
+      expect.stringMatching(/app\.yaml:\d+:\d+: router app@file: service: service app@file is disabled because of its own errors/),
+    ]);
+    const line = Number(/app\.yaml:(\d+):/.exec(text[0]!)![1]);
+    const fileLines = serviceFile('app', [{ url: 'http://127.0.0.1:1' }, { url: 'nope' }]).split('\n');
+    expect(fileLines[line - 1]).toContain('nope');
+  });
+
+  it('keeps the first definition of a name defined in two files and reports both places', async () => {
+    await writeFile(path.join(h.dir, 'a.yaml'), serviceFile('app', [{ url: 'http://127.0.0.1:1' }]));
+    await writeFile(path.join(h.dir, 'b.yaml'), serviceFile('app', [{ url: 'http://127.0.0.1:2' }]));
+    await start(h.createProvider());
+    expect(validated().config.http.services['app@file']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+    const text = validated().errors.map(formatConfigError).join('\n');
+    expect(text).toMatch(/service app@file: defined twice, in .*a\.yaml:\d+:\d+ and .*b\.yaml:\d+:\d+/);
+  });
+
+  it('watches a single file, also when an editor replaces it by rename', async () => {
+    const file = path.join(h.dir, 'only.yaml');
+    await writeFile(file, serviceFile('app', [{ url: 'http://127.0.0.1:1' }]));
+    await writeFile(path.join(h.dir, 'other.yaml'), serviceFile('other', []));
+    await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    expect(Object.keys(validated().config.http.services)).toEqual(['app@file']);
+    const tmp = path.join(h.dir, '.only.yaml.tmp');
+    await writeFile(tmp, serviceFile('app', [{ url: 'http://127.0.0.1:2' }]));
+    await rename(tmp, file);
+    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:2', 'the renamed-in file');
+  });
+
+  it('keeps the last config when the folder disappears', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    await start(h.createProvider());
+    await rm(h.dir, { recursive: true });
+    // Provoke a re-read even if the watcher reports the removal late.
+    await waitFor(async () => {
+      await writeFile(path.join(h.root, 'poke'), String(Date.now()));
+      return true;
+    }, 'poke');
+    expect(validated().config.http.services['app@file']).toBeDefined();
+  });
+
+  it('rides out a truncate-then-write save, but believes a file that stays empty', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    const seen: ProviderSnapshot[] = [];
+    provider = h.createProvider();
+    await provider.start((s) => {
+      latest = s;
+      seen.push(s);
+    }, pino({ level: 'silent' }));
+    await writeFile(path.join(h.dir, 'app.yaml'), '');
+    // While the emptiness is fresh, every snapshot still carries the last good content.
+    await waitFor(() => seen.length >= 2, 'a snapshot after the truncation');
+    expect(validateSnapshots([seen[1]!], { entryPoints: ['web'] }).config.http.services['app@file']).toBeDefined();
+    await waitFor(() => validated().config.http.services['app@file'] === undefined, 'the emptied file to be believed');
+  });
+
+  it('does not watch when watch is false', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    const snapshots: ProviderSnapshot[] = [];
+    provider = new FileProvider({ directory: h.dir, watch: false });
+    await provider.start((s) => snapshots.push(s), pino({ level: 'silent' }));
+    expect(snapshots).toHaveLength(1);
+  });
+});
