@@ -69,11 +69,15 @@ export class EntryPoint {
   /** Stops accepting; in-flight requests finish; idle keep-alive connections close. */
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A connection whose last response just finished is idle now: close it rather than wait
+    // for the client's keep-alive to lapse.
     this.server.closeIdleConnections();
+    const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
     const timer = setTimeout(() => {
       for (const socket of this.sockets) socket.destroy();
     }, graceMs);
     await closed;
+    clearInterval(sweeper);
     clearTimeout(timer);
   }
 

@@ -150,8 +150,16 @@ export function openWs(url: string, headers: Record<string, string> = {}, localA
 /** Sends `message` and resolves with the next message received. */
 export function wsRoundTrip(ws: WebSocket, message: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    ws.once('message', (data) => resolve(data.toString()));
-    ws.once('error', reject);
+    const onError = (err: Error): void => {
+      ws.off('message', onMessage);
+      reject(err);
+    };
+    const onMessage = (data: WebSocket.RawData): void => {
+      ws.off('error', onError);
+      resolve(data.toString());
+    };
+    ws.once('message', onMessage);
+    ws.once('error', onError);
     ws.send(message);
   });
 }

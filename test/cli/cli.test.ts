@@ -1,0 +1,151 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { request } from '../helpers/http-client.js';
+import { waitFor } from '../helpers/wait.js';
+
+// The CLI is tested as users run it: the built file (npm test builds first).
+const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+function run(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('switchyard CLI', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sy-cli-'));
+    await mkdir(path.join(dir, 'dynamic'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const write = (name: string, text: string) => writeFile(path.join(dir, name), text);
+  const STATIC = 'entryPoints:\n  web:\n    address: 127.0.0.1:0\nproviders:\n  file:\n    directory: ./dynamic\n';
+
+  it('prints its version', () => {
+    const r = run(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('validate: OK for a good config', async () => {
+    await write('sy.yaml', STATIC);
+    await write('dynamic/app.yaml', 'http:\n  routers:\n    app: {rule: "PathPrefix(`/`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "http://127.0.0.1:9001"}]}}\n');
+    const r = run(['validate', '--config', path.join(dir, 'sy.yaml')]);
+    expect(r.stdout).toMatch(/OK, 1 routers and 1 services/);
+    expect(r.status).toBe(0);
+  });
+
+  it('validate: prints every dynamic error with file and line, exits 1', async () => {
+    await write('sy.yaml', STATIC);
+    await write(
+      'dynamic/app.yaml',
+      [
+        'http:',
+        '  routers:',
+        '    app: {rule: "Host(`a`) &&", service: app}',
+        '    other: {rule: "Path(`/`)", service: nowhere}',
+        '  services:',
+        '    app:',
+        '      loadBalancer:',
+        '        strategy: fastest',
+        '        servers: [{url: "http://127.0.0.1:9001", weight: x}]',
+        '',
+      ].join('\n'),
+    );
+    await write('dynamic/broken.yaml', 'http: [\n');
+    const r = run(['validate', '-c', path.join(dir, 'sy.yaml')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/broken\.yaml:\d+:\d+: .*YAML syntax error/);
+    expect(r.stdout).toMatch(/app\.yaml:3:\d+: router app@file: rule: column \d+: /);
+    expect(r.stdout).toMatch(/app\.yaml:4:\d+: router other@file: service: service nowhere@file does not exist/);
+    expect(r.stdout).toMatch(/app\.yaml:8:\d+: service app@file: loadBalancer\.strategy: unknown strategy "fastest"/);
+    expect(r.stdout).toMatch(/app\.yaml:9:\d+: service app@file: loadBalancer\.servers\[0\]\.weight: /);
+    expect(r.stdout).toMatch(/\d+ errors; 0 routers and 0 services would go live/);
+  });
+
+  it('validate: static config errors exit 1 too', async () => {
+    await write('sy.yaml', 'entryPoints:\n  web:\n    address: nowhere\n');
+    const r = run(['validate', '-c', path.join(dir, 'sy.yaml')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/line 3: entryPoints\.web\.address: expected host:port/);
+  });
+
+  it('exits 2 with the field named when the static config is invalid', async () => {
+    await write('sy.yaml', 'entryPoints:\n  web:\n    adress: 127.0.0.1:0\n');
+    const r = run(['--config', path.join(dir, 'sy.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/entryPoints\.web: unknown field "adress"/);
+    expect(r.stderr).toMatch(/entryPoints\.web\.address: /);
+  });
+
+  it('exits 2 when the config file is missing', () => {
+    const r = run(['-c', path.join(dir, 'nope.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/nope\.yaml.*no such file/s);
+  });
+
+  it('exits 1 with a clear message when the address is taken', async () => {
+    const blocker = await startBackend('blocker');
+    try {
+      await write('sy.yaml', `entryPoints:\n  web:\n    address: 127.0.0.1:${blocker.port}\n`);
+      const r = run(['-c', path.join(dir, 'sy.yaml')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${blocker.port} is already in use`));
+    } finally {
+      await blocker.close();
+    }
+  });
+
+  describe('serving', () => {
+    let backend: Backend;
+    let release: () => void = () => undefined;
+    afterEach(async () => {
+      release();
+      await backend?.close();
+    });
+
+    it('logs pino JSON, serves, and on SIGTERM finishes the request in flight then exits 0', async () => {
+      const gate = new Promise<void>((r) => (release = r));
+      backend = await startBackend('b', {
+        handler: (req, res) => {
+          req.resume();
+          if (req.url === '/slow') void gate.then(() => res.end('finished'));
+          else res.end('b');
+        },
+      });
+      await write('sy.yaml', `${STATIC}api:\n  address: 127.0.0.1:0\nlog:\n  level: debug\n`);
+      await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const listening = await waitFor(() => /"entryPoint":"web","address":"127\.0\.0\.1:(\d+)"/.exec(out), 'the entry point to listen', 10_000);
+        const url = `http://127.0.0.1:${listening[1]}`;
+        expect((await request(url)).body).toBe('b');
+        const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+        expect(lines.some((l) => l.msg === 'configuration applied')).toBe(true);
+        // --log-level info overrides the config's debug.
+        expect(lines.every((l) => l.level >= 30)).toBe(true);
+
+        const slow = request(`${url}/slow`);
+        await waitFor(() => backend.requests.some((r) => r.url === '/slow'), 'the slow request to reach the backend');
+        child.kill('SIGTERM');
+        await waitFor(() => out.includes('shutting down'), 'the shutdown to begin');
+        release();
+        expect((await slow).body).toBe('finished');
+        expect(await exited).toBe(0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+  });
+});
