@@ -48,6 +48,8 @@ export async function startBackend({ name, host = '127.0.0.1', port, log = () =>
   });
 
   const wss = new WebSocketServer({ server });
+  // ws re-emits the http server's errors (EADDRINUSE...); listen() below reports those.
+  wss.on('error', () => {});
   wss.on('connection', (socket, req) => {
     log(`${name}: websocket connected (${req.url})`);
     socket.send(`${name}: connected, send me something`);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import type { ServiceRuntime } from '../runtime/routing-table.js';
 import type { ServerRegistry } from '../runtime/server-registry.js';
 import type { ServerState } from '../runtime/server-state.js';
 import { setForwardedHeaders, type ForwardInfo } from './forwarded-headers.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { hopByHopNames, stripHopByHop } from './hop-by-hop.js';
 import { pickServer } from './pick-server.js';
 import { STATUS_TEXT, statusForUpstreamError } from './upstream-error.js';
 import { armUpstreamTimeouts, type UpstreamTimeouts } from './upstream-timeouts.js';
@@ -16,8 +16,11 @@ import { armUpstreamTimeouts, type UpstreamTimeouts } from './upstream-timeouts.
 interface Exchange {
   setCookie: string | undefined;
   server: BalancerServer;
-  service: string;
+  service: ServiceRuntime;
   upgraded: boolean;
+  /** The current upstream request (a stale-socket retry replaces it). */
+  proxyReq: ClientRequest | undefined;
+  staleRetries: number;
 }
 
 const EXCHANGE = Symbol('switchyard.exchange');
@@ -38,13 +41,15 @@ export class Forwarder {
   private readonly proxy: httpProxy;
 
   constructor(private readonly options: ForwarderOptions) {
-    this.proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, prependPath: true });
+    this.proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, prependPath: true, selfHandleResponse: true });
     // Every call passes its own error callback; this only guards against an unexpected emit.
     this.proxy.on('error', (err) => this.options.log.error({ err: errSummary(err) }, 'proxy error outside a request'));
-    this.proxy.on('proxyReq', (proxyReq) => {
+    this.proxy.on('proxyReq', (proxyReq, req) => {
       // The client's Connection/Keep-Alive describe its own hop, not ours to the backend.
       for (const name of proxyReq.getHeaderNames()) if (HOP_REQUEST.has(name)) proxyReq.removeHeader(name);
       armUpstreamTimeouts(proxyReq, this.options.timeouts);
+      const exchange = (req as Tagged)[EXCHANGE];
+      if (exchange) exchange.proxyReq = proxyReq;
     });
     this.proxy.on('proxyReqWs', (proxyReq, req) => {
       armUpstreamTimeouts(proxyReq, this.options.timeouts);
@@ -57,15 +62,10 @@ export class Forwarder {
         if (exchange.setCookie) appendSetCookie(proxyRes.headers, exchange.setCookie);
       });
     });
-    this.proxy.on('proxyRes', (proxyRes, req) => {
-      const connection = proxyRes.headers['connection'];
-      stripHopByHop(proxyRes.headers);
-      // http-proxy copies the upstream's `Connection: close` to the client otherwise;
-      // a backend closing its socket must not close the client's.
-      if (connection) delete proxyRes.headers['connection'];
-      const setCookie = (req as Tagged)[EXCHANGE]?.setCookie;
-      if (setCookie) appendSetCookie(proxyRes.headers, setCookie);
-    });
+    // We write the response ourselves (selfHandleResponse): http-proxy would copy hop-by-hop
+    // headers, and stripping them from proxyRes.headers in place would also hide the backend's
+    // `Keep-Alive: timeout=N` hint from Node's agent, which then reuses sockets the backend closed.
+    this.proxy.on('proxyRes', (proxyRes, req, res) => this.relayResponse(proxyRes, req as Tagged, res));
   }
 
   /** Forwards one HTTP request to `service`; answers 503 itself when no server can take it. */
@@ -77,24 +77,52 @@ export class Forwarder {
     }
     const { server } = pick;
     const state = server.state;
-    (req as Tagged)[EXCHANGE] = { setCookie: pick.setCookie, server, service: service.name, upgraded: false };
+    const exchange: Exchange = { setCookie: pick.setCookie, server, service, upgraded: false, proxyReq: undefined, staleRetries: 0 };
+    (req as Tagged)[EXCHANGE] = exchange;
     this.begin(state);
     res.once('close', () => this.end(state));
-    const clientConnection = req.headers.connection;
     stripHopByHop(req.headers);
-    // Keep the client's own wish for its connection (http-proxy echoes it in the response).
-    if (clientConnection !== undefined && /\bclose\b/i.test(clientConnection)) req.headers.connection = 'close';
     setForwardedHeaders(req.headers, info);
+    this.send(req, res, exchange);
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    const { server, service } = exchange;
     this.proxy.web(
       req,
       res,
-      {
-        target: server.url,
-        agent: this.options.registry.agentFor(state),
-        changeOrigin: !service.passHostHeader,
-      },
-      (err) => this.failed(err, req, res, service.name, server.url),
+      { target: server.url, agent: this.options.registry.agentFor(server.state), changeOrigin: !service.passHostHeader },
+      (err) => this.failed(err, req, res, exchange),
     );
+  }
+
+  /** Status, end-to-end headers (plus our Set-Cookie), then the body, streamed. */
+  private relayResponse(proxyRes: IncomingMessage, req: Tagged, res: ServerResponse): void {
+    const exchange = req[EXCHANGE];
+    // If the upstream dies mid-body, end the client's response too, or it would wait forever
+    // and the request would stay in flight.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete && !res.destroyed) {
+        this.options.log.debug({ server: exchange?.server.url }, 'upstream response aborted mid-body');
+        res.destroy();
+      }
+    });
+    if (res.headersSent || res.destroyed) {
+      proxyRes.resume();
+      return;
+    }
+    res.statusCode = proxyRes.statusCode ?? 502;
+    if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
+    const skip = hopByHopNames(proxyRes.headers);
+    // Node frames the body for the client itself (chunked, or close-delimited for HTTP/1.0).
+    skip.add('transfer-encoding');
+    const headers = proxyRes.headers;
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined && !skip.has(name)) res.setHeader(name, value);
+    }
+    if (exchange?.setCookie) res.appendHeader('set-cookie', exchange.setCookie);
+    proxyRes.pipe(res);
   }
 
   /** Forwards a WebSocket upgrade; the connection counts as in flight until it closes. */
@@ -106,7 +134,7 @@ export class Forwarder {
     }
     const { server } = pick;
     const state = server.state;
-    const exchange: Exchange = { setCookie: pick.setCookie, server, service: service.name, upgraded: false };
+    const exchange: Exchange = { setCookie: pick.setCookie, server, service, upgraded: false, proxyReq: undefined, staleRetries: 0 };
     (req as Tagged)[EXCHANGE] = exchange;
     this.begin(state);
     state.webSockets++;
@@ -148,9 +176,26 @@ export class Forwarder {
     this.options.registry.releaseIfIdle(state);
   }
 
-  private failed(err: Error, req: IncomingMessage, res: ServerResponse, service: string, url: string): void {
+  private failed(err: Error, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    // A pooled keep-alive socket the backend closed a moment ago fails on first use. Node's
+    // advice: retry a body-less idempotent request on a fresh socket. Other retries are issue 4's.
+    if (
+      !res.headersSent &&
+      exchange.proxyReq?.reusedSocket &&
+      exchange.staleRetries < MAX_STALE_RETRIES &&
+      isConnectionReset(err) &&
+      isBodylessIdempotent(req)
+    ) {
+      exchange.staleRetries++;
+      this.options.log.debug({ server: exchange.server.url }, 'reused upstream connection was closed; retrying on a new one');
+      this.send(req, res, exchange);
+      return;
+    }
     const status = statusForUpstreamError(err);
-    this.options.log.warn({ err: errSummary(err), service, server: url, method: req.method, url: req.url, status }, 'upstream request failed');
+    this.options.log.warn(
+      { err: errSummary(err), service: exchange.service.name, server: exchange.server.url, method: req.method, url: req.url, status },
+      'upstream request failed',
+    );
     if (res.headersSent) {
       // Part of the response already went out: all we can do is cut it so the client sees it broke.
       res.destroy();
@@ -158,6 +203,21 @@ export class Forwarder {
     }
     respond(res, status, STATUS_TEXT[status]!);
   }
+}
+
+const MAX_STALE_RETRIES = 3;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'TRACE']);
+
+function isConnectionReset(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** Safe to send again: idempotent and without a body (a body stream cannot be replayed). */
+function isBodylessIdempotent(req: IncomingMessage): boolean {
+  if (!IDEMPOTENT.has(req.method ?? 'GET')) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
 }
 
 const HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);

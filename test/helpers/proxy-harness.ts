@@ -109,6 +109,7 @@ export function rawExchange(port: number, text: string): Promise<RawReply> {
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('rawExchange: the peer did not close the connection within 10 s')));
     socket.on('end', () => {
       const all = Buffer.concat(chunks).toString('latin1');
       const split = all.indexOf('\r\n\r\n');

@@ -98,9 +98,11 @@ describe('leastConn', () => {
     const held: http.ServerResponse[] = [];
     const busy = res.add(
       await startBackend('busy', {
+        // Holds the first request; answers any later one at once (so a wrong pick shows, not hangs).
         handler: (req, r) => {
           req.resume();
-          held.push(r);
+          if (held.length === 0) held.push(r);
+          else r.end('busy');
         },
       }),
     );
