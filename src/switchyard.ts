@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { FileProvider } from '../providers/file/file-provider.js';
+import { createProviders } from '../providers/create-providers.js';
 import type { Provider } from '../providers/provider.js';
 import { ApiServer } from './api/api-server.js';
 import type { BalancerOptions } from './balancer/types.js';
@@ -13,7 +13,7 @@ import { Runtime } from './runtime/runtime.js';
 
 export interface SwitchyardOptions {
   log: Logger;
-  /** Extra providers (tests, embedders); the file provider comes from the static config. */
+  /** Extra providers (tests, embedders), besides those the static config names. */
   providers?: Provider[];
   balancer?: BalancerOptions;
 }
@@ -58,18 +58,7 @@ export class Switchyard {
       debounceMs: config.providers.debounce,
       onConfig: (c) => this.apply(c),
     });
-    this.providers = [...(options.providers ?? [])];
-    const file = config.providers.file;
-    if (file) {
-      this.providers.unshift(
-        new FileProvider({
-          ...(file.directory ? { directory: file.directory } : {}),
-          ...(file.filename ? { filename: file.filename } : {}),
-          watch: file.watch,
-          debounceMs: config.providers.debounce,
-        }),
-      );
-    }
+    this.providers = [...createProviders(config), ...(options.providers ?? [])];
   }
 
   /** Starts providers, builds the first table, then opens the listeners. */
