@@ -8,7 +8,9 @@ import { formatConfigError, type ValidatedConfig } from './config/dynamic-config
 import type { StaticConfig } from './config/static-config.js';
 import { ConfigWatcher } from './config/watcher.js';
 import { EntryPoint } from './entrypoints/entrypoint.js';
-import { Forwarder } from './proxy/http-forwarder.js';
+import { HealthChecker } from './health/health-checker.js';
+import { HttpForwarder } from './proxy/http-forwarder.js';
+import { WebSocketForwarder } from './proxy/websocket-forwarder.js';
 import { Runtime } from './runtime/runtime.js';
 
 export interface SwitchyardOptions {
@@ -27,7 +29,9 @@ export class Switchyard {
   readonly entryPoints = new Map<string, EntryPoint>();
   private readonly providers: Provider[];
   private readonly watcher: ConfigWatcher;
-  private readonly forwarder: Forwarder;
+  private readonly http: HttpForwarder;
+  private readonly ws: WebSocketForwarder;
+  private readonly health: HealthChecker;
   private readonly log: Logger;
   private api: ApiServer | undefined;
   private apiAddress: AddressInfo | undefined;
@@ -43,15 +47,16 @@ export class Switchyard {
     this.runtime = new Runtime(
       names,
       { maxIdleSockets: transport.maxIdleConnsPerHost, idleTimeout: transport.forwardingTimeouts.idleConnTimeout },
+      this.log.child({ component: 'servers' }),
       options.balancer,
     );
-    this.forwarder = new Forwarder({
-      registry: this.runtime.registry,
-      timeouts: transport.forwardingTimeouts,
-      log: this.log.child({ component: 'proxy' }),
-    });
+    const proxyLog = this.log.child({ component: 'proxy' });
+    const forwarding = { registry: this.runtime.registry, timeouts: transport.forwardingTimeouts, log: proxyLog };
+    this.http = new HttpForwarder(forwarding);
+    this.ws = new WebSocketForwarder(forwarding);
+    this.health = new HealthChecker(this.runtime.registry, this.log.child({ component: 'health' }));
     for (const [name, ep] of Object.entries(config.entryPoints)) {
-      this.entryPoints.set(name, new EntryPoint(name, ep, this.runtime, this.forwarder, this.log.child({ entryPoint: name })));
+      this.entryPoints.set(name, new EntryPoint(name, ep, this.runtime, { http: this.http, ws: this.ws }, this.log.child({ entryPoint: name })));
     }
     this.watcher = new ConfigWatcher({
       entryPoints: names,
@@ -100,6 +105,7 @@ export class Switchyard {
   private apply(config: ValidatedConfig): void {
     for (const e of config.errors) this.log.error({ provider: e.provider, item: e.item, field: e.field, origin: e.origin }, formatConfigError(e));
     const { table, buildMs } = this.runtime.apply(config);
+    this.health.sync(table);
     this.log.info(
       {
         version: table.version,
@@ -115,11 +121,21 @@ export class Switchyard {
   private async doStop(): Promise<void> {
     this.api?.markStopping();
     this.watcher.stop();
+    this.health.stop();
     await Promise.all(this.providers.map((p) => p.stop()));
-    const grace = Math.max(...[...Object.values(this.config.entryPoints)].map((e) => e.transport.lifeCycle.graceTimeout));
-    await Promise.all([...this.entryPoints.values()].map((ep) => ep.close(grace)));
+    const eps = [...this.entryPoints.values()];
+    for (const ep of eps) ep.stopAccepting();
+    const started = Date.now();
+    await Promise.all(eps.map((ep) => ep.drained(started + this.config.entryPoints[ep.name]!.transport.lifeCycle.graceTimeout)));
+    // HTTP is done (or out of time): now tell WebSocket peers we are going away.
+    await this.ws.closeAll(WS_CLOSE_WAIT_MS);
+    await Promise.all(eps.map((ep) => ep.destroy()));
     await this.api?.close();
-    this.forwarder.close();
+    this.http.close();
+    this.ws.close();
     this.runtime.registry.destroy();
   }
 }
+
+/** How long WebSocket peers get to answer our close frame at shutdown. */
+const WS_CLOSE_WAIT_MS = 1_000;

@@ -68,7 +68,7 @@ export class StickyCookie {
       }
       if (end - start === 16) {
         const server = this.#byValue.get(cookieHeader.slice(start, end));
-        if (server !== undefined && !server.state.draining) return server;
+        if (server !== undefined && !server.state.draining && server.state.available) return server;
       }
     }
   }

@@ -33,6 +33,41 @@ export interface LoadBalancerConfig {
   servers: ServerConfig[];
   sticky?: { cookie?: StickyCookieConfig };
   passHostHeader: boolean;
+  healthCheck?: HealthCheckConfig;
+  passiveHealthCheck?: PassiveHealthCheckConfig;
+  /** Extra attempts on other servers after a connect failure or a reset before any response byte. */
+  retries: number;
+  /** Request bodies up to this many bytes are buffered so the request can be retried. */
+  retryBodyLimit: number;
+  /** ms over which a server that comes up ramps its share linearly; 0 = off. */
+  slowStart: number;
+  /** Percent of servers that must be available; below it, balance over all (Envoy's panic mode). 0 = off. */
+  panicThreshold: number;
+}
+
+/** Active health check (times in ms). */
+export interface HealthCheckConfig {
+  mode: 'http' | 'tcp';
+  path: string;
+  method: string;
+  /** Overrides the server URL's port. */
+  port?: number;
+  interval: number;
+  unhealthyInterval: number;
+  timeout: number;
+  /** Expected status; undefined = any 2xx or 3xx. */
+  status?: number;
+  hostname?: string;
+  headers: Record<string, string>;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+}
+
+/** Passive health: real traffic's failures eject a server for a while (times in ms). */
+export interface PassiveHealthCheckConfig {
+  maxFailures: number;
+  failureWindow: number;
+  ejectFor: number;
 }
 
 export interface ServerConfig {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { resolveStrategyName, strategyNames } from '../balancer/strategies.js';
+import { duration } from './zod-helpers.js';
 
 // KV stores and labels deliver every value as a string: accept numeric/boolean strings
 // so every provider's items pass the same schema.
@@ -53,12 +54,59 @@ const strategy = z
     return name;
   });
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const healthCheckSchema = z
+  .strictObject({
+    mode: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(['http', 'tcp'], { message: 'expected http or tcp' }))
+      .default('http'),
+    path: z.string().startsWith('/', 'a health check path starts with /').default('/'),
+    method: z
+      .string()
+      .regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET or HEAD')
+      .transform((m) => m.toUpperCase())
+      .default('GET'),
+    port: int(1)
+      .refine((p) => p <= 65535, 'a port is 1-65535')
+      .optional(),
+    interval: duration(10_000).refine((v) => v >= 10, 'an interval under 10ms would flood the server'),
+    unhealthyInterval: duration(-1),
+    timeout: duration(2_000).refine((v) => v > 0, 'a timeout must be positive'),
+    status: int(100)
+      .refine((v) => v <= 599, 'an HTTP status is 100-599')
+      .optional(),
+    hostname: z.string().min(1).optional(),
+    headers: z
+      .record(z.string().regex(HEADER_NAME, 'a header name is a token such as X-Check'), z.union([z.string(), z.number()]).transform(String))
+      .default({}),
+    unhealthyThreshold: int(1).default(1),
+    healthyThreshold: int(1).default(1),
+  })
+  .transform((h) => ({ ...h, unhealthyInterval: h.unhealthyInterval < 0 ? h.interval : h.unhealthyInterval }));
+
+const passiveHealthCheckSchema = z.strictObject({
+  maxFailures: int(1).default(3),
+  failureWindow: duration(10_000).refine((v) => v > 0, 'a failure window must be positive'),
+  ejectFor: duration(30_000).refine((v) => v > 0, 'ejectFor must be positive'),
+});
+
 export const serviceSchema = z.strictObject({
   loadBalancer: z.strictObject({
     strategy,
     servers: z.array(serverSchema).default([]),
     sticky: z.strictObject({ cookie: stickyCookieSchema.optional() }).optional(),
     passHostHeader: bool.default(true),
+    healthCheck: healthCheckSchema.optional(),
+    passiveHealthCheck: passiveHealthCheckSchema.optional(),
+    retries: int(0).default(1),
+    retryBodyLimit: int(0).default(64 * 1024),
+    slowStart: duration(0),
+    panicThreshold: int(0)
+      .refine((v) => v <= 100, 'panicThreshold is a percentage, 0-100')
+      .default(0),
   }),
 });
 

@@ -75,6 +75,12 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
             strategy: lb.strategy,
             servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight })),
             passHostHeader: lb.passHostHeader,
+            retries: lb.retries,
+            retryBodyLimit: lb.retryBodyLimit,
+            slowStart: lb.slowStart,
+            panicThreshold: lb.panicThreshold,
+            ...(lb.healthCheck ? { healthCheck: lb.healthCheck } : {}),
+            ...(lb.passiveHealthCheck ? { passiveHealthCheck: lb.passiveHealthCheck } : {}),
             ...(cookie ? { sticky: { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } } } : {}),
           },
         };

@@ -3,8 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { parseListenAddress } from '../config/address.js';
 import type { EntryPointConfig } from '../config/static-config.js';
-import type { Forwarder } from '../proxy/http-forwarder.js';
-import { respond } from '../proxy/http-forwarder.js';
+import type { HttpForwarder } from '../proxy/http-forwarder.js';
+import { respond } from '../proxy/respond.js';
+import type { WebSocketForwarder } from '../proxy/websocket-forwarder.js';
 import type { ForwardInfo } from '../proxy/forwarded-headers.js';
 import { createIpMatcher } from '../rules/ip-match.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -19,12 +20,16 @@ export class EntryPoint {
   readonly server: http.Server;
   private readonly isTrusted: (ip: string) => boolean;
   private readonly sockets = new Set<Socket>();
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closed: Promise<void> | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
     private readonly config: EntryPointConfig,
     private readonly runtime: Runtime,
-    private readonly forwarder: Forwarder,
+    private readonly forwarders: { http: HttpForwarder; ws: WebSocketForwarder },
     private readonly log: Logger,
   ) {
     const fh = config.forwardedHeaders;
@@ -66,19 +71,44 @@ export class EntryPoint {
     return this.server.address() as AddressInfo;
   }
 
-  /** Stops accepting; in-flight requests finish; idle keep-alive connections close. */
-  async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // A connection whose last response just finished is idle now: close it rather than wait
-    // for the client's keep-alive to lapse.
+  /**
+   * Shutdown, step 1: stop accepting. Connections that are idle now, or become idle after their
+   * current response, are closed rather than left to the client's keep-alive.
+   */
+  stopAccepting(): void {
+    if (this.closed) return;
+    this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
-    const timer = setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy();
-    }, graceMs);
-    await closed;
-    clearInterval(sweeper);
-    clearTimeout(timer);
+    this.sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
+  }
+
+  /** Step 2: resolves when no HTTP request is in flight here, or at `deadline` (epoch ms). */
+  drained(deadline: number): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, Math.max(0, deadline - Date.now()));
+      const check = (): void => {
+        if (this.active === 0) finish();
+      };
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(check);
+    });
+  }
+
+  /** Step 3: whatever is still open is cut; resolves when the listener is fully closed. */
+  async destroy(): Promise<void> {
+    this.stopAccepting();
+    for (const socket of this.sockets) socket.destroy();
+    await this.closed;
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /** HTTP requests in flight through this entry point. */
+  get inFlight(): number {
+    return this.active;
   }
 
   private forwardInfo(req: IncomingMessage): ForwardInfo {
@@ -94,6 +124,15 @@ export class EntryPoint {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.active++;
+    res.once('close', () => {
+      this.active--;
+      if (this.active === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
     const table = this.runtime.table;
     const info = this.forwardInfo(req);
     let route;
@@ -109,7 +148,7 @@ export class EntryPoint {
       respond(res, 404, '404 page not found');
       return;
     }
-    this.forwarder.web(req, res, route.service, info);
+    this.forwarders.http.web(req, res, route.service, info);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -127,6 +166,6 @@ export class EntryPoint {
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
-    this.forwarder.upgrade(req, socket, head, route.service, info);
+    this.forwarders.ws.upgrade(req, socket, head, route.service, info);
   }
 }

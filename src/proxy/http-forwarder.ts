@@ -1,5 +1,5 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { BalancerServer } from '../balancer/types.js';
@@ -9,22 +9,35 @@ import type { ServerState } from '../runtime/server-state.js';
 import { setForwardedHeaders, type ForwardInfo } from './forwarded-headers.js';
 import { hopByHopNames, stripHopByHop } from './hop-by-hop.js';
 import { pickServer } from './pick-server.js';
+import { readBodyUpTo, type Body } from './request-body.js';
+import { errSummary, respond } from './respond.js';
+import { isIdempotent, isReset, isRetriable } from './retry-policy.js';
 import { STATUS_TEXT, statusForUpstreamError } from './upstream-error.js';
 import { armUpstreamTimeouts, type UpstreamTimeouts } from './upstream-timeouts.js';
 
-/** What the forwarder remembers about a request between http-proxy's events. */
+/** One client request on its way through one or more attempts. */
 interface Exchange {
-  setCookie: string | undefined;
+  readonly service: ServiceRuntime;
+  readonly info: ForwardInfo;
+  /** The server of the current attempt. */
   server: BalancerServer;
-  service: ServiceRuntime;
-  upgraded: boolean;
-  /** The current upstream request (a stale-socket retry replaces it). */
-  proxyReq: ClientRequest | undefined;
+  setCookie: string | undefined;
+  body: Body;
+  /** Servers already tried: a retry goes elsewhere. */
+  readonly tried: Set<ServerState>;
+  attempts: number;
   staleRetries: number;
+  /** The current upstream request. */
+  proxyReq: ClientRequest | undefined;
 }
 
 const EXCHANGE = Symbol('switchyard.exchange');
 type Tagged = IncomingMessage & { [EXCHANGE]?: Exchange };
+
+/** Reused keep-alive sockets a backend closed a moment ago; each is tried at most this often. */
+const MAX_STALE_RETRIES = 3;
+/** Same idea for connection headers our own hop owns. */
+const HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 export interface ForwarderOptions {
   registry: ServerRegistry;
@@ -33,15 +46,19 @@ export interface ForwarderOptions {
 }
 
 /**
- * Sends HTTP requests and WebSocket upgrades to a service's servers through http-proxy:
- * picks the server (sticky cookie first), keeps in-flight counts, sets forwarded headers,
- * and maps upstream failures to 502/503/504. It never decides routing.
+ * Sends HTTP requests to a service's servers through http-proxy: picks the server (sticky
+ * cookie first), counts in-flight requests, sets forwarded headers, retries on another
+ * server when that is safe, feeds passive health checks, and maps failures to 502/503/504.
+ * It never decides routing.
  */
-export class Forwarder {
+export class HttpForwarder {
   private readonly proxy: httpProxy;
 
   constructor(private readonly options: ForwarderOptions) {
-    this.proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, prependPath: true, selfHandleResponse: true });
+    // We write the response ourselves (selfHandleResponse): http-proxy would copy hop-by-hop
+    // headers, and stripping them from proxyRes.headers in place would also hide the backend's
+    // `Keep-Alive: timeout=N` hint from Node's agent, which then reuses sockets the backend closed.
+    this.proxy = httpProxy.createProxyServer({ xfwd: false, prependPath: true, selfHandleResponse: true });
     // Every call passes its own error callback; this only guards against an unexpected emit.
     this.proxy.on('error', (err) => this.options.log.error({ err: errSummary(err) }, 'proxy error outside a request'));
     this.proxy.on('proxyReq', (proxyReq, req) => {
@@ -51,20 +68,6 @@ export class Forwarder {
       const exchange = (req as Tagged)[EXCHANGE];
       if (exchange) exchange.proxyReq = proxyReq;
     });
-    this.proxy.on('proxyReqWs', (proxyReq, req) => {
-      armUpstreamTimeouts(proxyReq, this.options.timeouts);
-      const exchange = (req as Tagged)[EXCHANGE];
-      // Registered before http-proxy's own 'upgrade' listener, so the 101 it writes carries the cookie.
-      proxyReq.on('upgrade', (proxyRes) => {
-        if (!exchange) return;
-        exchange.upgraded = true;
-        stripHopByHop(proxyRes.headers, true);
-        if (exchange.setCookie) appendSetCookie(proxyRes.headers, exchange.setCookie);
-      });
-    });
-    // We write the response ourselves (selfHandleResponse): http-proxy would copy hop-by-hop
-    // headers, and stripping them from proxyRes.headers in place would also hide the backend's
-    // `Keep-Alive: timeout=N` hint from Node's agent, which then reuses sockets the backend closed.
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.relayResponse(proxyRes, req as Tagged, res));
   }
 
@@ -75,23 +78,49 @@ export class Forwarder {
       respond(res, 503, `no server of service ${service.name} can take requests`);
       return;
     }
-    const { server } = pick;
-    const state = server.state;
-    const exchange: Exchange = { setCookie: pick.setCookie, server, service, upgraded: false, proxyReq: undefined, staleRetries: 0 };
+    const exchange: Exchange = {
+      service,
+      info,
+      server: pick.server,
+      setCookie: pick.setCookie,
+      body: { kind: 'none' },
+      tried: new Set([pick.server.state]),
+      attempts: 1,
+      staleRetries: 0,
+      proxyReq: undefined,
+    };
     (req as Tagged)[EXCHANGE] = exchange;
-    this.begin(state);
-    res.once('close', () => this.end(state));
+    begin(pick.server.state);
+    res.once('close', () => this.end(exchange.server.state));
     stripHopByHop(req.headers);
     setForwardedHeaders(req.headers, info);
-    this.send(req, res, exchange);
+    if (service.retries === 0) {
+      exchange.body = { kind: 'streamed', stream: req };
+      this.send(req, res, exchange);
+      return;
+    }
+    // Hold a small body so that a failed attempt can be sent again elsewhere.
+    void readBodyUpTo(req, service.retryBodyLimit).then((body) => {
+      exchange.body = body;
+      if (!res.destroyed) this.send(req, res, exchange);
+    });
+  }
+
+  close(): void {
+    this.proxy.close();
   }
 
   private send(req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
-    const { server, service } = exchange;
+    const { server, service, body } = exchange;
     this.proxy.web(
       req,
       res,
-      { target: server.url, agent: this.options.registry.agentFor(server.state), changeOrigin: !service.passHostHeader },
+      {
+        target: server.url,
+        agent: this.options.registry.agentFor(server.state),
+        changeOrigin: !service.passHostHeader,
+        ...(body.kind === 'buffered' ? { buffer: Readable.from([body.data]) } : body.kind === 'streamed' && body.stream !== req ? { buffer: body.stream } : {}),
+      },
       (err) => this.failed(err, req, res, exchange),
     );
   }
@@ -107,11 +136,15 @@ export class Forwarder {
         res.destroy();
       }
     });
+    const status = proxyRes.statusCode ?? 502;
+    if (exchange && status >= 500) {
+      this.options.registry.reportFailure(exchange.server.state, exchange.service.passiveHealthCheck, `status ${status}`);
+    }
     if (res.headersSent || res.destroyed) {
       proxyRes.resume();
       return;
     }
-    res.statusCode = proxyRes.statusCode ?? 502;
+    res.statusCode = status;
     if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
     const skip = hopByHopNames(proxyRes.headers);
     // Node frames the body for the client itself (chunked, or close-delimited for HTTP/1.0).
@@ -125,75 +158,48 @@ export class Forwarder {
     proxyRes.pipe(res);
   }
 
-  /** Forwards a WebSocket upgrade; the connection counts as in flight until it closes. */
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer, service: ServiceRuntime, info: ForwardInfo): void {
-    const pick = pickServer(service, req.headers.cookie, info);
-    if (!pick) {
-      rejectUpgrade(socket, 503, `no server of service ${service.name} can take requests`);
-      return;
-    }
-    const { server } = pick;
-    const state = server.state;
-    const exchange: Exchange = { setCookie: pick.setCookie, server, service, upgraded: false, proxyReq: undefined, staleRetries: 0 };
-    (req as Tagged)[EXCHANGE] = exchange;
-    this.begin(state);
-    state.webSockets++;
-    socket.once('close', () => {
-      state.webSockets--;
-      this.end(state);
-    });
-    stripHopByHop(req.headers, true);
-    setForwardedHeaders(req.headers, { ...info, proto: info.proto === 'https' ? 'wss' : 'ws' });
-    this.proxy.ws(
-      req,
-      socket,
-      head,
-      { target: server.url, changeOrigin: !service.passHostHeader, agent: false },
-      (err) => {
-        if (exchange.upgraded) {
-          this.options.log.debug({ err, service: service.name, server: server.url }, 'websocket connection ended with an error');
-          socket.destroy();
-          return;
-        }
-        const status = statusForUpstreamError(err);
-        this.options.log.warn({ err: errSummary(err), service: service.name, server: server.url, status }, 'websocket upgrade failed upstream');
-        rejectUpgrade(socket, status, STATUS_TEXT[status]!);
-      },
-    );
-  }
-
-  close(): void {
-    this.proxy.close();
-  }
-
-  private begin(state: ServerState): void {
-    state.inFlight++;
-  }
-
-  private end(state: ServerState): void {
-    state.inFlight--;
-    state.served++;
-    this.options.registry.releaseIfIdle(state);
-  }
-
   private failed(err: Error, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
-    // A pooled keep-alive socket the backend closed a moment ago fails on first use. Node's
-    // advice: retry a body-less idempotent request on a fresh socket. Other retries are issue 4's.
+    const { service } = exchange;
+    const state = exchange.server.state;
+    const replayable = exchange.body.kind !== 'streamed';
+    if (res.destroyed) return; // the client left; nothing to answer
+    // A pooled keep-alive socket the backend closed a moment ago fails on first use: not the
+    // server's fault. Send the same request again on a fresh socket (Node's own advice).
     if (
       !res.headersSent &&
       exchange.proxyReq?.reusedSocket &&
       exchange.staleRetries < MAX_STALE_RETRIES &&
-      isConnectionReset(err) &&
-      isBodylessIdempotent(req)
+      isReset(err) &&
+      replayable &&
+      isIdempotent(req)
     ) {
       exchange.staleRetries++;
-      this.options.log.debug({ server: exchange.server.url }, 'reused upstream connection was closed; retrying on a new one');
+      this.options.log.debug({ server: state.url }, 'reused upstream connection was closed; retrying on a new one');
       this.send(req, res, exchange);
       return;
     }
+    this.options.registry.reportFailure(state, service.passiveHealthCheck, errSummary(err).code ?? err.message);
+    if (!res.headersSent && exchange.attempts <= service.retries && isRetriable(err, req, replayable)) {
+      const next = service.pool.pickExcluding(exchange.info, exchange.tried);
+      if (next) {
+        this.options.log.info(
+          { service: service.name, server: state.url, next: next.url, attempt: exchange.attempts + 1, err: errSummary(err) },
+          'retrying on another server',
+        );
+        this.end(state);
+        begin(next.state);
+        exchange.server = next;
+        exchange.tried.add(next.state);
+        exchange.attempts++;
+        exchange.staleRetries = 0;
+        if (service.sticky) exchange.setCookie = service.sticky.setCookieHeader(next);
+        this.send(req, res, exchange);
+        return;
+      }
+    }
     const status = statusForUpstreamError(err);
     this.options.log.warn(
-      { err: errSummary(err), service: exchange.service.name, server: exchange.server.url, method: req.method, url: req.url, status },
+      { err: errSummary(err), service: service.name, server: state.url, method: req.method, url: req.url, status, attempts: exchange.attempts },
       'upstream request failed',
     );
     if (res.headersSent) {
@@ -203,45 +209,14 @@ export class Forwarder {
     }
     respond(res, status, STATUS_TEXT[status]!);
   }
+
+  private end(state: ServerState): void {
+    state.inFlight--;
+    state.served++;
+    this.options.registry.releaseIfIdle(state);
+  }
 }
 
-const MAX_STALE_RETRIES = 3;
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT', 'TRACE']);
-
-function isConnectionReset(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE';
-}
-
-/** Safe to send again: idempotent and without a body (a body stream cannot be replayed). */
-function isBodylessIdempotent(req: IncomingMessage): boolean {
-  if (!IDEMPOTENT.has(req.method ?? 'GET')) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-}
-
-const HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
-
-function appendSetCookie(headers: IncomingMessage['headers'], cookie: string): void {
-  const prior = headers['set-cookie'];
-  headers['set-cookie'] = prior ? [...prior, cookie] : [cookie];
-}
-
-export function respond(res: ServerResponse, status: number, body: string): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) + 1 });
-  res.end(`${body}\n`);
-}
-
-function rejectUpgrade(socket: Socket, status: number, body: string): void {
-  if (socket.destroyed) return;
-  const text = `${body}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-  );
-}
-
-function errSummary(err: unknown): { code?: string; message: string } {
-  const e = err as NodeJS.ErrnoException;
-  return { ...(e?.code ? { code: e.code } : {}), message: e?.message ?? String(err) };
+function begin(state: ServerState): void {
+  state.inFlight++;
 }

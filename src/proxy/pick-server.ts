@@ -7,14 +7,14 @@ export interface Pick {
   setCookie: string | undefined;
 }
 
-/** A sticky cookie naming a live server wins; otherwise the strategy picks and a fresh cookie is set. */
+/** A sticky cookie naming a live, available server wins; otherwise the pool picks and a fresh cookie is set. */
 export function pickServer(service: ServiceRuntime, cookieHeader: string | undefined, ctx: PickContext): Pick | undefined {
   const sticky = service.sticky;
   if (sticky) {
     const pinned = sticky.serverFor(cookieHeader);
     if (pinned) return { server: pinned, setCookie: undefined };
   }
-  const server = service.balancer.pick(ctx);
+  const server = service.pool.pick(ctx);
   if (!server) return undefined;
   return { server, setCookie: sticky?.setCookieHeader(server) };
 }

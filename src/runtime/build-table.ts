@@ -5,6 +5,7 @@ import type { ValidatedConfig } from '../config/dynamic-config.js';
 import { compileRule, hostsOf, parseRule } from '../rules/index.js';
 import { HostIndex } from './host-index.js';
 import { RouterSet, type Route, type RoutingTable, type ServiceRuntime } from './routing-table.js';
+import { ServicePool } from './service-pool.js';
 import type { ServerRegistry } from './server-registry.js';
 
 export interface BuildOptions {
@@ -12,6 +13,8 @@ export interface BuildOptions {
   /** Every HTTP entry point of the static config (routers without entryPoints join all). */
   entryPoints: readonly string[];
   balancer?: BalancerOptions;
+  /** A pool entered or left panic mode (too few servers available). */
+  onPanic?: (service: string, panic: boolean, available: number, total: number) => void;
 }
 
 /**
@@ -24,17 +27,29 @@ export function buildRoutingTable(source: ValidatedConfig, registry: ServerRegis
   for (const [name, svc] of Object.entries(source.config.http.services)) {
     const lb = svc.loadBalancer;
     const servers: BalancerServer[] = lb.servers.map((s) => {
-      const state = registry.acquire(name, s.url);
+      const state = registry.acquire(name, s.url, lb.healthCheck !== undefined);
       liveServers.add(state.key);
       return { url: s.url, weight: s.weight, state };
     });
+    const pool = new ServicePool(
+      servers,
+      strategies[lb.strategy],
+      registry.pool(name),
+      { slowStart: lb.slowStart, panicThreshold: lb.panicThreshold },
+      options.balancer,
+      (panic, available, total) => options.onPanic?.(name, panic, available, total),
+    );
     services.set(name, {
       name,
       strategy: lb.strategy,
       servers,
-      balancer: strategies[lb.strategy](servers, registry.pool(name), options.balancer),
+      pool,
       sticky: lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined,
       passHostHeader: lb.passHostHeader,
+      healthCheck: lb.healthCheck,
+      passiveHealthCheck: lb.passiveHealthCheck,
+      retries: lb.retries,
+      retryBodyLimit: lb.retryBodyLimit,
     });
   }
   registry.retainOnly(liveServers, new Set(services.keys()));

@@ -1,6 +1,7 @@
-import type { Balancer, BalancerServer, StrategyName } from '../balancer/types.js';
+import type { BalancerServer, StrategyName } from '../balancer/types.js';
 import type { StickyCookie } from '../balancer/sticky-cookie.js';
-import type { ValidatedConfig } from '../config/dynamic-config.js';
+import type { HealthCheckConfig, PassiveHealthCheckConfig, ValidatedConfig } from '../config/dynamic-config.js';
+import type { ServicePool } from './service-pool.js';
 import type { MatchRequest, RuleMatcher } from '../rules/types.js';
 import type { HostIndex } from './host-index.js';
 
@@ -29,9 +30,14 @@ export interface ServiceRuntime {
   readonly name: string;
   readonly strategy: StrategyName;
   readonly servers: readonly BalancerServer[];
-  readonly balancer: Balancer;
+  /** Health-aware balancing over the servers. */
+  readonly pool: ServicePool;
   readonly sticky: StickyCookie | undefined;
   readonly passHostHeader: boolean;
+  readonly healthCheck: HealthCheckConfig | undefined;
+  readonly passiveHealthCheck: PassiveHealthCheckConfig | undefined;
+  readonly retries: number;
+  readonly retryBodyLimit: number;
 }
 
 /** The routers of one entry point, with a host index in front of the priority-ordered scan. */

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { BalancerOptions } from '../balancer/types.js';
 import type { ValidatedConfig } from '../config/dynamic-config.js';
 import { buildRoutingTable } from './build-table.js';
@@ -12,9 +13,10 @@ export class Runtime {
   constructor(
     private readonly entryPointNames: readonly string[],
     agentOptions: AgentOptions,
+    private readonly log: Logger,
     private readonly balancerOptions?: BalancerOptions,
   ) {
-    this.registry = new ServerRegistry(agentOptions);
+    this.registry = new ServerRegistry(agentOptions, log);
     this.current = buildRoutingTable(
       { config: { http: { routers: {}, services: {} } }, status: { routers: {}, services: {} }, errors: [] },
       this.registry,
@@ -34,6 +36,11 @@ export class Runtime {
       version: this.current.version + 1,
       entryPoints: this.entryPointNames,
       ...(this.balancerOptions ? { balancer: this.balancerOptions } : {}),
+      onPanic: (service, panic, available, total) =>
+        this.log.warn(
+          { service, panic, available, total },
+          panic ? `panic mode: only ${available} of ${total} servers available; balancing over all of them` : 'panic mode over',
+        ),
     });
     this.current = table;
     return { table, buildMs: performance.now() - started };

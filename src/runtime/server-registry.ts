@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { PoolState, ServerState } from './server-state.js';
+import type { Logger } from 'pino';
+import type { PassiveHealthCheckConfig } from '../config/dynamic-config.js';
+import type { CheckResult, PoolState, ServerState } from './server-state.js';
 
 export interface AgentOptions {
   /** Idle keep-alive sockets per server kept for reuse. */
@@ -12,26 +14,46 @@ export interface AgentOptions {
 interface Entry {
   state: ServerState;
   agent: http.Agent;
+  /** Ends a passive ejection. */
+  ejectTimer: NodeJS.Timeout | undefined;
+}
+
+/** How an active check's result moves a server between up and down. */
+export interface CheckPolicy {
+  healthyThreshold: number;
+  unhealthyThreshold: number;
 }
 
 /**
  * Long-lived per-server state, keyed by service + URL, that every RoutingTable borrows.
  * A rebuild asks for the same key and gets the same object back: in-flight counts,
- * round-robin position and keep-alive sockets survive reloads (ARCHITECTURE invariant 2).
+ * round-robin position, health and keep-alive sockets survive reloads (ARCHITECTURE invariant 2).
+ * Every health transition goes through here, is logged once, and bumps the pool's version.
  */
 export class ServerRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly pools = new Map<string, PoolState>();
 
-  constructor(private readonly agentOptions: AgentOptions) {}
+  constructor(
+    private readonly agentOptions: AgentOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** The state for `service`'s server `url`, created on first sight; a draining one is revived. */
-  acquire(service: string, url: string): ServerState {
+  /**
+   * The state for `service`'s server `url`, created on first sight; a draining one is revived.
+   * With `checked`, a new server starts 'unknown' and takes no traffic until a check passes;
+   * without, health is 'up' (a removed health check means we trust the server again).
+   */
+  acquire(service: string, url: string, checked: boolean): ServerState {
     const key = `${service}|${url}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { state: newState(key, service, url), agent: this.newAgent(url) };
+      entry = { state: newState(key, service, url, checked, this.now()), agent: this.newAgent(url), ejectTimer: undefined };
       this.entries.set(key, entry);
+      if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
+    } else if (!checked && entry.state.health !== 'up') {
+      this.setHealth(entry.state, 'up', 'health check removed from the config');
     }
     entry.state.draining = false;
     return entry.state;
@@ -40,7 +62,7 @@ export class ServerRegistry {
   pool(service: string): PoolState {
     let pool = this.pools.get(service);
     if (!pool) {
-      pool = { cursor: 0 };
+      pool = { cursor: 0, version: 0, panic: false };
       this.pools.set(service, pool);
     }
     return pool;
@@ -59,6 +81,7 @@ export class ServerRegistry {
   retainOnly(live: ReadonlySet<string>, liveServices: ReadonlySet<string>): void {
     for (const entry of this.entries.values()) {
       if (!live.has(entry.state.key)) {
+        if (!entry.state.draining) this.log.info({ service: entry.state.service, server: entry.state.url, inFlight: entry.state.inFlight }, 'server left the config: draining');
         entry.state.draining = true;
         this.releaseIfIdle(entry.state);
       }
@@ -72,7 +95,46 @@ export class ServerRegistry {
     const entry = this.entries.get(state.key);
     if (entry?.state !== state) return;
     this.entries.delete(state.key);
+    if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
     entry.agent.destroy();
+  }
+
+  /** An active check answered: count it against the thresholds and move the server if due. */
+  reportCheck(state: ServerState, result: CheckResult, policy: CheckPolicy): void {
+    state.lastCheck = result;
+    if (result.ok) {
+      state.checkPasses++;
+      state.checkFailures = 0;
+      // A server never seen healthy takes traffic after its first pass; a down one needs the threshold.
+      if (state.health === 'unknown' || (state.health === 'down' && state.checkPasses >= policy.healthyThreshold)) {
+        this.setHealth(state, 'up', `health check passed (${result.detail})`);
+      }
+      if (state.ejectedUntil > 0) this.endEjection(state, 'an active health check passed');
+    } else {
+      state.checkFailures++;
+      state.checkPasses = 0;
+      if (state.health === 'unknown' || (state.health === 'up' && state.checkFailures >= policy.unhealthyThreshold)) {
+        this.setHealth(state, 'down', `health check failed ${state.checkFailures}x (${result.detail})`);
+      }
+    }
+  }
+
+  /** Real traffic to the server failed; eject it when failures pile up within the window. */
+  reportFailure(state: ServerState, policy: PassiveHealthCheckConfig | undefined, reason: string): void {
+    if (!policy || state.draining || state.ejectedUntil > 0) return;
+    const now = this.now();
+    const since = now - policy.failureWindow;
+    const recent = state.failures.filter((t) => t > since);
+    recent.push(now);
+    state.failures = recent;
+    if (recent.length < policy.maxFailures) return;
+    const entry = this.entries.get(state.key);
+    if (entry?.state !== state) return;
+    state.ejectedUntil = now + policy.ejectFor;
+    state.failures = [];
+    this.updateAvailability(state, `ejected for ${policy.ejectFor} ms after ${recent.length} failures within ${policy.failureWindow} ms (last: ${reason})`, 'ejected');
+    entry.ejectTimer = setTimeout(() => this.endEjection(state, 'ejection time over'), policy.ejectFor);
+    entry.ejectTimer.unref();
   }
 
   /** Every known server, live and draining (for the admin API). */
@@ -80,11 +142,42 @@ export class ServerRegistry {
     return [...this.entries.values()].map((e) => e.state);
   }
 
-  /** Closes every pooled upstream socket (shutdown). */
+  /** Closes every pooled upstream socket and timer (shutdown). */
   destroy(): void {
-    for (const e of this.entries.values()) e.agent.destroy();
+    for (const e of this.entries.values()) {
+      if (e.ejectTimer) clearTimeout(e.ejectTimer);
+      e.agent.destroy();
+    }
     this.entries.clear();
     this.pools.clear();
+  }
+
+  private endEjection(state: ServerState, reason: string): void {
+    const entry = this.entries.get(state.key);
+    if (entry?.ejectTimer) clearTimeout(entry.ejectTimer);
+    if (entry) entry.ejectTimer = undefined;
+    if (state.ejectedUntil === 0) return;
+    state.ejectedUntil = 0;
+    this.updateAvailability(state, reason, 'back');
+  }
+
+  private setHealth(state: ServerState, health: ServerState['health'], reason: string): void {
+    if (state.health === health) return;
+    state.health = health;
+    this.updateAvailability(state, reason, health);
+  }
+
+  /** Recomputes `available`; on a change, logs one line and bumps the pool version. */
+  private updateAvailability(state: ServerState, reason: string, event: string): void {
+    const available = state.health === 'up' && state.ejectedUntil === 0;
+    const changed = available !== state.available;
+    state.available = available;
+    if (available && changed) state.availableSince = this.now();
+    this.log[available ? 'info' : 'warn'](
+      { service: state.service, server: state.url, event, available, health: state.health, ejected: state.ejectedUntil > 0 },
+      `server ${event}: ${reason}`,
+    );
+    if (changed) this.pool(state.service).version++;
   }
 
   private newAgent(url: string): http.Agent {
@@ -99,6 +192,24 @@ export class ServerRegistry {
   }
 }
 
-function newState(key: string, service: string, url: string): ServerState {
-  return { key, service, url, inFlight: 0, webSockets: 0, rrCurrent: 0, draining: false, served: 0 };
+function newState(key: string, service: string, url: string, checked: boolean, now: number): ServerState {
+  return {
+    key,
+    service,
+    url,
+    inFlight: 0,
+    webSockets: 0,
+    rrCurrent: 0,
+    draining: false,
+    served: 0,
+    available: !checked,
+    // A server joining unchecked counts as coming up now (slow start ramps it like a recovery).
+    availableSince: checked ? 0 : now,
+    health: checked ? 'unknown' : 'up',
+    ejectedUntil: 0,
+    failures: [],
+    lastCheck: undefined,
+    checkPasses: 0,
+    checkFailures: 0,
+  };
 }

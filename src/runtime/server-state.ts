@@ -18,10 +18,39 @@ export interface ServerState {
   draining: boolean;
   /** Requests completed (any outcome) since the server was first seen. */
   served: number;
+  /**
+   * Can take new requests as far as health goes: active check not failing and not ejected by
+   * passive checks. Draining is separate. Maintained by ServerRegistry's health transitions.
+   */
+  available: boolean;
+  /** When it last became available (slow start ramps from here); 0 = since the start. */
+  availableSince: number;
+  /** Active health: 'unknown' until a configured check first answers. */
+  health: 'unknown' | 'up' | 'down';
+  /** Passive health: ejected until this time (epoch ms); 0 = not ejected. */
+  ejectedUntil: number;
+  /** Epoch ms of recent failures seen by passive health checking (within its window). */
+  failures: number[];
+  lastCheck: CheckResult | undefined;
+  /** Consecutive passing / failing active checks. */
+  checkPasses: number;
+  checkFailures: number;
+}
+
+export interface CheckResult {
+  /** Epoch ms. */
+  time: number;
+  ok: boolean;
+  /** `200`, `status 500`, `timeout after 1000 ms`, `ECONNREFUSED` … */
+  detail: string;
 }
 
 /** State shared by all servers of one service's pool that must also survive a reload. */
 export interface PoolState {
   /** Rotating start index: breaks leastConn / p2c ties in turn. */
   cursor: number;
+  /** Bumped whenever a server of the pool changes availability, so pools rebuild their view. */
+  version: number;
+  /** Whether the pool is balancing over all servers because too few are available. */
+  panic: boolean;
 }

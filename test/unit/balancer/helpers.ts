@@ -11,6 +11,14 @@ export function makeState(url: string, overrides: Partial<ServerState> = {}): Se
     rrCurrent: 0,
     draining: false,
     served: 0,
+    available: true,
+    availableSince: 0,
+    health: 'up',
+    ejectedUntil: 0,
+    failures: [],
+    lastCheck: undefined,
+    checkPasses: 0,
+    checkFailures: 0,
     ...overrides,
   };
 }
@@ -40,7 +48,7 @@ export function rebuild(servers: readonly BalancerServer[], weights?: Record<str
 }
 
 export function makePool(): PoolState {
-  return { cursor: 0 };
+  return { cursor: 0, version: 0, panic: false };
 }
 
 /** Tiny deterministic PRNG in [0, 1). */

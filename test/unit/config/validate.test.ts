@@ -20,6 +20,10 @@ describe('validateSnapshots', () => {
       strategy: 'roundRobin',
       servers: [{ url: 'http://127.0.0.1:9001', weight: 1 }],
       passHostHeader: true,
+      retries: 1,
+      retryBodyLimit: 65536,
+      slowStart: 0,
+      panicThreshold: 0,
     });
     expect(r.status.routers['app@file']!.status).toBe('enabled');
   });
