@@ -36,6 +36,11 @@ export class ServicePool {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Whether the pool balances over all servers because too few are available. */
+  get panic(): boolean {
+    return this.state.panic;
+  }
+
   /** A server for a new request, or undefined when none can take one (→ 503). */
   pick(ctx: PickContext): BalancerServer | undefined {
     this.refresh();
@@ -56,7 +61,9 @@ export class ServicePool {
 
   private refresh(): void {
     const now = this.now();
-    if (this.builtVersion === this.state.version && !(now < this.rampUntil && now - this.builtAt >= RAMP_STEP_MS)) return;
+    // rampUntil > 0 means someone was still ramping at the last build: step again (the
+    // build that finds everyone at full weight sets it back to 0).
+    if (this.builtVersion === this.state.version && !(this.rampUntil > 0 && now - this.builtAt >= RAMP_STEP_MS)) return;
     this.builtVersion = this.state.version;
     this.builtAt = now;
     const usable = this.servers.filter(isEligible);
