@@ -43,6 +43,7 @@ const CONNECTIONS = positive(opts.connections, 'connections');
 const children = new Set();
 let tmp;
 let cleaningUp;
+let interrupted = false;
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -386,6 +387,8 @@ function positive(text, name) {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
+    if (interrupted) return;
+    interrupted = true;
     log(`${signal}: stopping everything`);
     await cleanup();
     process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -401,6 +404,7 @@ try {
   await main();
   await cleanup();
 } catch (err) {
+  if (interrupted) await new Promise(() => {}); // the signal handler exits
   log(`failed: ${err.message ?? err}`);
   await cleanup();
   process.exit(1);

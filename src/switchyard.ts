@@ -70,6 +70,7 @@ export class Switchyard {
   async start(): Promise<void> {
     await Promise.all(this.providers.map((p) => p.start((s) => this.watcher.update(s), this.log)));
     this.watcher.flush();
+    await this.health.firstRound();
     for (const ep of this.entryPoints.values()) {
       const addr = await ep.listen();
       this.log.info({ entryPoint: ep.name, address: `${addr.address}:${addr.port}` }, 'entry point listening');

@@ -149,7 +149,7 @@ export class FileProvider implements Provider {
     }
     for (const file of this.lastGood.keys()) if (!present.has(file)) this.lastGood.delete(file);
     const merged = mergeFiles(contents);
-    for (const e of errors) this.log?.error({ file: e.item, origin: e.origin }, e.message);
+    // Errors travel with the snapshot; the config watcher's consumer logs them once.
     this.emit?.({ provider: this.name, config: merged.config, origins: merged.origins, errors: [...errors, ...merged.errors] });
   }
 

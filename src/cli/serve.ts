@@ -20,6 +20,23 @@ export async function runServe(configFile: string, logLevel: string | undefined)
   const log = createLogger(config.log.level);
   log.info({ config: loaded.file }, 'starting switchyard');
   const app = new Switchyard(config, { log });
+  // Signals are handled from the very start: a SIGTERM during start-up still stops cleanly.
+  // A second signal means "now": exit without waiting for in-flight requests.
+  let signals = 0;
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        log.info({ signal }, 'shutting down: finishing in-flight requests (send the signal again to exit at once)');
+        resolve();
+        return;
+      }
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(1);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   try {
     await app.start();
   } catch (err) {
@@ -35,16 +52,7 @@ export async function runServe(configFile: string, logLevel: string | undefined)
     await app.stop().catch(() => undefined);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, 'shutting down: finishing in-flight requests');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  await stopRequested;
   await app.stop();
   log.info('stopped');
   return 0;

@@ -145,5 +145,7 @@ export interface ItemReport {
 export function formatConfigError(e: ConfigError): string {
   const where = e.origin ? `${e.origin}: ` : '';
   const field = e.field ? ` ${e.field}:` : '';
+  // A whole-file error's item is the file itself, which the origin already names.
+  if (e.origin?.startsWith(`${e.item}:`)) return `${where}${e.field ? `${e.field}: ` : ''}${e.message}`;
   return `${where}${e.item}:${field} ${e.message}`;
 }

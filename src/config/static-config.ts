@@ -59,6 +59,80 @@ const fileProvider = z
     }
   });
 
+// Redis and etcd providers (Traefik's KV options). Endpoints are host:port; etcd also takes a URL.
+const hostPort = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const kvEndpoint = (example: string, urls: boolean) =>
+  z.string().superRefine((v, ctx) => {
+    const bare = urls ? v.replace(/^https?:\/\//, '') : v;
+    const m = hostPort.exec(bare);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port such as ${example}${urls ? ` (or http://${example})` : ''}, got ${JSON.stringify(v)}` });
+    }
+  });
+
+const rootKey = z
+  .string()
+  .default('switchyard')
+  .transform((v) => v.replace(/\/+$/, ''))
+  .pipe(z.string().min(1, 'rootKey must name the key prefix Switchyard reads, such as switchyard or traefik'));
+
+const kvTls = z
+  .strictObject({
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    insecureSkipVerify: z.boolean().default(false),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.cert === undefined) !== (v.key === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a client certificate needs both cert and key (PEM file paths)' });
+    }
+  });
+
+const redisProvider = z
+  .strictObject({
+    endpoints: z.array(kvEndpoint('127.0.0.1:6379', false)).min(1, 'give at least one endpoint, such as 127.0.0.1:6379').default(['127.0.0.1:6379']),
+    rootKey,
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    db: z.number().int().min(0, 'db is a Redis database number: 0, 1, …').default(0),
+    tls: kvTls.optional(),
+    sentinel: z
+      .strictObject({
+        masterName: z.string().min(1, 'sentinel.masterName names the monitored master, e.g. mymaster'),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+      })
+      .optional(),
+    /** Full re-read interval, used only when the server refuses CONFIG (no keyspace notifications). */
+    pollInterval: duration(1_000).refine((ms) => ms >= 10, 'pollInterval must be at least 10ms'),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.sentinel && v.endpoints.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoints'],
+        message: 'without sentinel, give exactly one endpoint (Redis Cluster is not supported); several endpoints are sentinels and need sentinel.masterName',
+      });
+    }
+  });
+
+const etcdProvider = z
+  .strictObject({
+    endpoints: z.array(kvEndpoint('127.0.0.1:2379', true)).min(1, 'give at least one endpoint, such as 127.0.0.1:2379').default(['127.0.0.1:2379']),
+    rootKey,
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    tls: kvTls
+      .refine((t) => !t.insecureSkipVerify, 'insecureSkipVerify is not supported for etcd (gRPC); give the server\'s CA as tls.ca')
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.password !== undefined && v.username === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+    }
+  });
+
 export const staticConfigSchema = z.strictObject({
   entryPoints: z
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'entry point names use letters, digits, - and _'), entryPoint)
@@ -66,6 +140,8 @@ export const staticConfigSchema = z.strictObject({
   providers: z
     .strictObject({
       file: fileProvider.optional(),
+      redis: redisProvider.optional(),
+      etcd: etcdProvider.optional(),
       /** Coalesce bursts of provider updates into one rebuild. */
       debounce: duration(10),
     })
@@ -90,4 +166,6 @@ export const staticConfigSchema = z.strictObject({
 export type StaticConfig = z.output<typeof staticConfigSchema>;
 export type EntryPointConfig = StaticConfig['entryPoints'][string];
 export type FileProviderConfig = NonNullable<StaticConfig['providers']['file']>;
+export type RedisProviderConfig = NonNullable<StaticConfig['providers']['redis']>;
+export type EtcdProviderConfig = NonNullable<StaticConfig['providers']['etcd']>;
 export type LogLevel = z.output<typeof logLevel>;

@@ -54,6 +54,21 @@ export class HealthChecker {
     }
   }
 
+  /**
+   * Resolves once every scheduled server has had its first check (or the slowest check's
+   * timeout has passed), so that a starting Switchyard opens its listeners with health known
+   * instead of answering 503 while nothing is confirmed yet (Envoy's cluster warming).
+   */
+  async firstRound(): Promise<void> {
+    const pending = [...this.schedules.values()].filter((s) => s.state.lastCheck === undefined);
+    if (pending.length === 0) return;
+    const limit = Math.max(...pending.map((s) => s.check.timeout)) + 50;
+    const deadline = Date.now() + limit;
+    while (Date.now() < deadline && pending.some((s) => s.state.lastCheck === undefined && !this.stopped)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const s of this.schedules.values()) this.cancel(s);
