@@ -45,8 +45,8 @@ export class StickyCookie {
   }
 
   /**
-   * The server named by this cookie in a raw Cookie header, if still in the pool and not
-   * draining. Weight 0 is fine (drain mode keeps existing sessions). If the cookie appears
+   * The server named by this cookie in a raw Cookie header, if still in the pool, not
+   * draining, and available (healthy, not ejected). Weight 0 is fine (drain mode keeps existing sessions). If the cookie appears
    * more than once, the first one naming a usable server wins.
    */
   serverFor(cookieHeader: string | undefined): BalancerServer | undefined {

@@ -1,3 +1,4 @@
+import type { StickyCookieOptions } from '../balancer/sticky-cookie.js';
 import type { StrategyName } from '../balancer/types.js';
 
 /**
@@ -76,16 +77,8 @@ export interface ServerConfig {
   weight: number;
 }
 
-export interface StickyCookieConfig {
-  name: string;
-  httpOnly: boolean;
-  secure: boolean;
-  sameSite: 'lax' | 'strict' | 'none' | '';
-  /** Seconds; 0 = session cookie. */
-  maxAge: number;
-  path: string;
-  domain?: string;
-}
+/** Cookie stickiness: exactly what the balancer's StickyCookie takes. */
+export type StickyCookieConfig = StickyCookieOptions;
 
 /** What a provider emits: unvalidated items from its source. */
 export interface RawDynamicConfig {

@@ -28,6 +28,7 @@ export function readBodyUpTo(req: IncomingMessage, limit: number): Promise<Body>
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onEnd);
+      req.off('close', onEnd);
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
@@ -46,6 +47,8 @@ export function readBodyUpTo(req: IncomingMessage, limit: number): Promise<Body>
     };
     req.on('data', onData);
     req.once('end', onEnd);
+    // A client that goes away mid-body: settle anyway (the caller sees its response is gone).
     req.once('error', onEnd);
+    req.once('close', onEnd);
   });
 }
