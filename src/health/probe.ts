@@ -23,7 +23,7 @@ function probeTcp(host: string, port: number, timeout: number, now: () => number
       socket.destroy();
       resolve({ time: now(), ok, detail });
     };
-    const timer = setTimeout(() => done(false, `timeout after ${timeout} ms`), timeout);
+    const timer = setTimeout(() => setImmediate(() => done(false, `timeout after ${timeout} ms`)), timeout);
     socket.once('connect', () => done(true, 'connected'));
     socket.once('error', (err: NodeJS.ErrnoException) => done(false, err.code ?? err.message));
   });
@@ -49,8 +49,10 @@ function probeHttp(url: URL, host: string, port: number, check: HealthCheckConfi
       agent: false,
       headers: { ...check.headers, host: check.hostname ?? url.host, 'user-agent': 'switchyard-health-check', connection: 'close' },
     });
-    // One deadline for connect + response headers + body.
-    const timer = setTimeout(() => done(false, `timeout after ${check.timeout} ms`), check.timeout);
+    // One deadline for connect + response headers + body. When it fires, let pending I/O run
+    // first (setImmediate): on a busy event loop an answer that already arrived must not count
+    // as a timeout.
+    const timer = setTimeout(() => setImmediate(() => done(false, `timeout after ${check.timeout} ms`)), check.timeout);
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
       const ok = check.status !== undefined ? status === check.status : status >= 200 && status < 400;

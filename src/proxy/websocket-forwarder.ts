@@ -109,6 +109,10 @@ export class WebSocketForwarder {
             // Stop relaying first so our frame never lands inside one of theirs.
             t.upstream.unpipe(t.client);
             t.client.unpipe(t.upstream);
+            // Keep reading (and drop) what the peers still send, such as their close reply:
+            // an unread, paused socket never sees the peer's FIN, so it would never close.
+            t.upstream.resume();
+            t.client.resume();
             t.upstream.end(closeFrame(GOING_AWAY, 'proxy shutting down', true));
             t.client.end(closeFrame(GOING_AWAY, 'server shutting down', false));
           } else {

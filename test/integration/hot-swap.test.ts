@@ -95,7 +95,7 @@ describe('hot swap under load', () => {
     expect(wsClosed).toBe(false);
     expect(await echo('still here')).toBe(`${wsBackend}:still here`);
     ws.close();
-  });
+  }, 120_000);
 });
 
 describe('draining a removed server', () => {
