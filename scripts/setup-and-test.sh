@@ -11,8 +11,36 @@ if ! node -e "const [a,b]=process.argv.slice(1).map(v=>v.split('.').map(Number))
   exit 1
 fi
 
-# The suite needs no system servers yet: every test starts its own backends on loopback.
-# (Providers for Redis, etcd and Docker add their apt packages here when they land.)
+# The Redis and etcd provider tests start their own redis-server and etcd on ephemeral loopback
+# ports; they need the binaries only. Installed when missing (idempotent); RUNLEVEL=1 keeps the
+# packages from starting system daemons on 6379/2379, which no test uses.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+# The Docker provider tests start a private dockerd (its own socket and data in a temp folder) and
+# run containers of a busybox-static image they import themselves: no registry is contacted.
+command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || missing+=(docker.io)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+if [ "${#missing[@]}" -gt 0 ]; then
+  as_root() {
+    if [ "$(id -u)" -eq 0 ]; then env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 "$@"
+    else echo "the tests need ${missing[*]}: run as root: apt-get install -y ${missing[*]}" >&2; exit 1
+    fi
+  }
+  apt_log="$(mktemp)"
+  echo "installing ${missing[*]} (apt-get) ..."
+  # Fetch package lists only when the install fails for lack of them.
+  if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >"$apt_log" 2>&1; then
+    if ! { as_root apt-get update -q && as_root apt-get install -y -q --no-install-recommends "${missing[@]}"; } >>"$apt_log" 2>&1; then
+      cat "$apt_log" >&2
+      echo "could not install ${missing[*]}; install them by hand: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  rm -f "$apt_log"
+fi
 
 npm ci --no-audit --no-fund
 npm run build

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseListenAddress } from './address.js';
 import { duration } from './zod-helpers.js';
 import { createIpMatcher } from '../rules/ip-match.js';
+import { parseRule } from '../rules/index.js';
 
 const address = z.string().superRefine((v, ctx) => {
   if (!parseListenAddress(v)) {
@@ -60,7 +61,7 @@ const fileProvider = z
   });
 
 // Redis and etcd providers (Traefik's KV options). Endpoints are host:port; etcd also takes a URL.
-const hostPort = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const hostPort = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 const kvEndpoint = (example: string, urls: boolean) =>
   z.string().superRefine((v, ctx) => {
     const bare = urls ? v.replace(/^https?:\/\//, '') : v;
@@ -133,6 +134,46 @@ const etcdProvider = z
     }
   });
 
+// Docker provider (Traefik's options). Containers are routed by their labels.
+const dockerProvider = z.strictObject({
+  endpoint: z
+    .string()
+    .default('unix:///var/run/docker.sock')
+    .superRefine((v, ctx) => {
+      const tcp = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(v);
+      if (!/^unix:\/\/\/./.test(v) && !(tcp && Number(tcp[1]) >= 1 && Number(tcp[1]) <= 65535)) {
+        ctx.addIssue({ code: 'custom', message: `expected unix:///path/to/docker.sock or tcp://host:port, got ${JSON.stringify(v)}` });
+      }
+    }),
+  /** TLS for a tcp:// endpoint (PEM file paths), as for the KV providers. */
+  tls: kvTls.optional(),
+  /** Route every container unless it says `<labelPrefix>.enable=false` (Traefik's default). */
+  exposedByDefault: z.boolean().default(true),
+  /** Network whose address to use when a container is on several; '' = the first by name. */
+  network: z.string().default(''),
+  /** Rule of the router made for a container with no router label; {{name}} = the container name. */
+  defaultRule: z
+    .string()
+    .default('Host(`{{name}}`)')
+    .superRefine((v, ctx) => {
+      const unknown = [...v.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].find((m) => m[1] !== 'name');
+      if (unknown) {
+        ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown[0]}; the only one is {{name}} (the container name, normalized)` });
+        return;
+      }
+      try {
+        parseRule(v.replace(/\{\{\s*name\s*\}\}/g, 'name'));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not a valid rule: ${(err as Error).message}` });
+      }
+    }),
+  /** Labels read: `<labelPrefix>.http.routers.…`; `traefik` reads existing Traefik labels. */
+  labelPrefix: z
+    .string()
+    .default('switchyard')
+    .pipe(z.string().regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'labelPrefix is a label key prefix such as switchyard or traefik')),
+});
+
 export const staticConfigSchema = z.strictObject({
   entryPoints: z
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'entry point names use letters, digits, - and _'), entryPoint)
@@ -142,6 +183,8 @@ export const staticConfigSchema = z.strictObject({
       file: fileProvider.optional(),
       redis: redisProvider.optional(),
       etcd: etcdProvider.optional(),
+      // `docker:` alone (YAML null) means every default, as in Traefik.
+      docker: z.preprocess((v) => (v === null ? {} : v), dockerProvider).optional(),
       /** Coalesce bursts of provider updates into one rebuild. */
       debounce: duration(10),
     })
@@ -168,4 +211,5 @@ export type EntryPointConfig = StaticConfig['entryPoints'][string];
 export type FileProviderConfig = NonNullable<StaticConfig['providers']['file']>;
 export type RedisProviderConfig = NonNullable<StaticConfig['providers']['redis']>;
 export type EtcdProviderConfig = NonNullable<StaticConfig['providers']['etcd']>;
+export type DockerProviderConfig = NonNullable<StaticConfig['providers']['docker']>;
 export type LogLevel = z.output<typeof logLevel>;
