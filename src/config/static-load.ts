@@ -64,5 +64,14 @@ export function parseStaticConfig(text: string, file: string): LoadedStaticConfi
   const fp = config.providers.file;
   if (fp?.directory) fp.directory = path.resolve(dir, fp.directory);
   if (fp?.filename) fp.filename = path.resolve(dir, fp.filename);
+  // TLS files of every provider, like every relative path, belong to the config's folder.
+  for (const provider of [config.providers.redis, config.providers.etcd, config.providers.docker]) {
+    const tls = provider?.tls as Partial<Record<'ca' | 'cert' | 'key', string>> | undefined;
+    if (!tls) continue;
+    for (const field of ['ca', 'cert', 'key'] as const) {
+      const file = tls[field];
+      if (file) tls[field] = path.resolve(dir, file);
+    }
+  }
   return { config, file };
 }

@@ -28,6 +28,14 @@ describe('static config', () => {
     expect(config.log.level).toBe('info');
   });
 
+  it('resolves providers\' TLS files against the config file folder too', () => {
+    const { config } = parseStaticConfig(
+      'entryPoints: {web: {address: ":80"}}\nproviders:\n  redis: {endpoints: ["127.0.0.1:6379"], tls: {ca: certs/ca.pem, cert: /abs/c.pem, key: certs/k.pem}}\n',
+      FILE,
+    );
+    expect(config.providers.redis!.tls).toMatchObject({ ca: '/etc/switchyard/certs/ca.pem', cert: '/abs/c.pem', key: '/etc/switchyard/certs/k.pem' });
+  });
+
   it('parses durations', () => {
     const { config } = parseStaticConfig(
       'entryPoints: {web: {address: ":80", transport: {lifeCycle: {graceTimeout: 1m30s}}}}\nserversTransport: {forwardingTimeouts: {responseHeaderTimeout: 500ms, dialTimeout: 250}}\n',
