@@ -109,6 +109,9 @@ ${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
   const failures = new Map();
   const fail = (what) => failures.set(what, (failures.get(what) ?? 0) + 1);
 
+  // Requests that start while a backend is dead count as "during failures".
+  let currentKill;
+  const inWindowNow = (at) => currentKill !== undefined && at >= currentKill;
   // The chaos: kill one backend, leave it dead DOWN_MS, restart it on the same port.
   const chaos = (async () => {
     let victim = 0;
@@ -117,9 +120,11 @@ ${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
       if (stop) break;
       const t0 = performance.now() - started;
       backends[victim].kill('SIGKILL');
+      currentKill = t0;
       await sleep(DOWN_MS);
       backends[victim] = await startBackend(ports[victim]);
       windows.push([t0, performance.now() - started]);
+      currentKill = undefined;
       victim = (victim + 1) % 3;
     }
   })();
@@ -150,8 +155,6 @@ ${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
     }
     agent.destroy();
   };
-  let currentKill;
-  const inWindowNow = (at) => currentKill !== undefined && at >= currentKill;
   log(`load: ${CONNECTIONS} keep-alive clients for ${DURATION_MS / 1000}s; killing a backend every ${EVERY_MS} ms for ${DOWN_MS} ms`);
   const timer = setTimeout(() => (stop = true), DURATION_MS);
   await Promise.all([...Array.from({ length: CONNECTIONS }, client), chaos]);
