@@ -47,23 +47,37 @@ export class FileProvider implements Provider {
     this.log = log.child({ provider: this.name });
     await this.reload();
     if (!this.options.watch) return;
-    const root = this.options.directory ?? path.dirname(this.options.filename!);
+    await this.watch();
+  }
+
+  /**
+   * Watches the folder's parent, limited to the folder: editors replace files by rename (so even
+   * a single file is watched through its folder), and deploys replace the whole folder (a new
+   * folder renamed into place, a ConfigMap update). Watching from the parent, a replaced folder
+   * is just a new subfolder to chokidar, whose files it picks up; a watch on the folder itself
+   * would go deaf with the old inode.
+   */
+  private async watch(): Promise<void> {
+    const root = path.resolve(this.options.directory ?? path.dirname(this.options.filename!));
+    const parent = path.dirname(root);
     const only = this.options.filename ? path.resolve(this.options.filename) : undefined;
-    // Watch the folder even for a single file: editors replace files by rename.
-    this.watcher = chokidar.watch(root, {
+    const inside = `${root}${path.sep}`;
+    const watcher = chokidar.watch(parent, {
       ignoreInitial: true,
       atomic: false,
-      depth: only ? 0 : 16,
+      depth: only ? 1 : 17,
       ignored: (p, stats) => {
-        const base = path.basename(p);
-        if (p !== root && base.startsWith('.')) return true;
-        if (only) return p !== root && path.resolve(p) !== only;
+        if (p === parent || p === root) return false;
+        if (!p.startsWith(inside)) return true;
+        if (path.basename(p).startsWith('.')) return true;
+        if (only) return path.resolve(p) !== only;
         return !!stats?.isFile() && !CONFIG_FILE.test(p);
       },
     });
-    this.watcher.on('all', () => this.schedule());
-    this.watcher.on('error', (err) => this.log?.error({ err }, 'file watcher error; edits may be missed until it recovers'));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    this.watcher = watcher;
+    watcher.on('all', () => this.schedule());
+    watcher.on('error', (err) => this.log?.error({ err }, 'file watcher error; edits may be missed until it recovers'));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
   async stop(): Promise<void> {

@@ -181,6 +181,20 @@ describe('file provider', () => {
     await waitFor(() => validated().config.http.services['app@file'] === undefined, 'the emptied file to be believed');
   });
 
+  it('keeps watching after the folder is deleted and created again', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    await start(h.createProvider());
+    await rm(h.dir, { recursive: true });
+    await mkdir(h.dir);
+    await h.putService('app', ['http://127.0.0.1:9002']);
+    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the new folder\'s file');
+    // Several edits later, still followed (the watcher is on the new folder, not the old inode).
+    for (const port of [9003, 9004, 9005]) {
+      await h.putService('app', [`http://127.0.0.1:${port}`]);
+      await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === `http://127.0.0.1:${port}`, `edit ${port}`);
+    }
+  });
+
   it('does not watch when watch is false', async () => {
     await h.putService('app', ['http://127.0.0.1:9001']);
     const snapshots: ProviderSnapshot[] = [];
