@@ -9,7 +9,7 @@ import type { ServerState } from '../runtime/server-state.js';
 import { setForwardedHeaders, type ForwardInfo } from './forwarded-headers.js';
 import { hopByHopNames, stripHopByHop } from './hop-by-hop.js';
 import { pickServer } from './pick-server.js';
-import { readBodyUpTo, type Body } from './request-body.js';
+import { hasBody, readBodyUpTo, type Body } from './request-body.js';
 import { errSummary, respond } from './respond.js';
 import { isIdempotent, isReset, isRetriable } from './retry-policy.js';
 import { STATUS_TEXT, statusForUpstreamError } from './upstream-error.js';
@@ -95,7 +95,9 @@ export class HttpForwarder {
     stripHopByHop(req.headers);
     setForwardedHeaders(req.headers, info);
     if (service.retries === 0) {
-      exchange.body = { kind: 'streamed', stream: req };
+      // No retries: never hold a body. (A body-less request can still be resent on a fresh
+      // socket when a pooled one turns out stale.)
+      exchange.body = hasBody(req) ? { kind: 'streamed', stream: req } : { kind: 'none' };
       this.send(req, res, exchange);
       return;
     }
