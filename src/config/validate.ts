@@ -1,4 +1,4 @@
-import { parseRule, RuleError } from '../rules/index.js';
+import { compiledRule, RuleError } from '../rules/index.js';
 import type {
   ConfigError,
   DynamicConfig,
@@ -9,6 +9,7 @@ import type {
   ValidatedConfig,
 } from './dynamic-config.js';
 import { defaultCookieName, routerSchema, serviceSchema } from './dynamic-schema.js';
+import { ItemCache, itemScope } from './item-cache.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
 
@@ -18,6 +19,10 @@ export interface ValidateOptions {
 }
 
 const SUPPORTED_SECTIONS = new Set(['routers', 'services']);
+
+// Validated forms of items seen valid in the last round (immutable once made; shared by tables).
+const serviceCache = new ItemCache<ServiceConfig>();
+const routerCache = new ItemCache<RouterConfig>();
 
 /**
  * Merges every provider's snapshot into one config with qualified names and validates it item
@@ -49,6 +54,13 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
       const qualified = qualify(name, provider);
       const label = `service ${qualified}`;
       const base = `http.services.${name}`;
+      const scope = itemScope(provider, name);
+      const known = serviceCache.get(scope, item);
+      if (known) {
+        config.http.services[qualified] = known;
+        status.services[qualified] = report(provider, [], known, origin(base));
+        continue;
+      }
       const itemErrors: ConfigError[] = [];
       if (name.includes('@')) {
         itemErrors.push({ provider, item: label, field: '', message: 'a service name must not contain "@"; the provider suffix is added for you', origin: origin(base) });
@@ -86,7 +98,10 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
         };
       }
       errors.push(...itemErrors);
-      if (itemErrors.length === 0 && service) config.http.services[qualified] = service;
+      if (itemErrors.length === 0 && service) {
+        config.http.services[qualified] = service;
+        serviceCache.set(scope, item, service);
+      }
       status.services[qualified] = report(provider, itemErrors, itemErrors.length === 0 && service ? service : item, origin(base));
     }
 
@@ -94,6 +109,15 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
       const qualified = qualify(name, provider);
       const label = `router ${qualified}`;
       const base = `http.routers.${name}`;
+      // Entry points are part of the key: whether a router is valid depends on them.
+      const scope = itemScope(provider, name, options.entryPoints.join(','));
+      const known = routerCache.get(scope, item);
+      if (known) {
+        const rep = report(provider, [], known, origin(base));
+        status.routers[qualified] = rep;
+        pendingRouters.push({ name: qualified, router: known, report: rep, snapshot });
+        continue;
+      }
       const itemErrors: ConfigError[] = [];
       if (name.includes('@')) {
         itemErrors.push({ provider, item: label, field: '', message: 'a router name must not contain "@"; the provider suffix is added for you', origin: origin(base) });
@@ -109,7 +133,7 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
       }
       const r = parsed.data;
       try {
-        parseRule(r.rule);
+        compiledRule(r.rule);
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
         itemErrors.push({ provider, item: label, field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${base}.rule`) });
@@ -126,9 +150,12 @@ export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options
         errors.push(...itemErrors);
         continue;
       }
+      routerCache.set(scope, item, router);
       pendingRouters.push({ name: qualified, router, report: rep, snapshot });
     }
   }
+  serviceCache.rotate();
+  routerCache.rotate();
 
   // References are checked after every provider is in: a router may name another provider's service.
   for (const { name, router, report: rep, snapshot } of pendingRouters) {

@@ -2,7 +2,7 @@ import { StickyCookie } from '../balancer/sticky-cookie.js';
 import { strategies } from '../balancer/strategies.js';
 import type { BalancerOptions, BalancerServer } from '../balancer/types.js';
 import type { ValidatedConfig } from '../config/dynamic-config.js';
-import { compileRule, hostsOf, parseRule } from '../rules/index.js';
+import { compiledRule } from '../rules/index.js';
 import { HostIndex } from './host-index.js';
 import { RouterSet, type Route, type RoutingTable, type ServiceRuntime } from './routing-table.js';
 import { ServicePool } from './service-pool.js';
@@ -65,9 +65,8 @@ export function buildRoutingTable(source: ValidatedConfig, registry: ServerRegis
   routes.forEach(({ name, r, priority }, order) => {
     const service = services.get(r.service);
     if (!service) return; // validation already disabled it
-    const ast = parseRule(r.rule);
-    const route: Route = { name, priority, order, matcher: compileRule(ast), service };
-    const hosts = hostsOf(ast);
+    const { matcher, hosts } = compiledRule(r.rule);
+    const route: Route = { name, priority, order, matcher, service };
     const eps = r.entryPoints.length > 0 ? r.entryPoints : options.entryPoints;
     for (const ep of eps) indexes.get(ep)?.add(route, hosts);
   });

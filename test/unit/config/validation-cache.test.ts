@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { ProviderSnapshot } from '../../../src/config/dynamic-config.js';
+import { validateSnapshots } from '../../../src/config/validate.js';
+import { compiledRule, RuleError } from '../../../src/rules/index.js';
+
+const EPS = { entryPoints: ['web'] };
+const snap = (http: Record<string, unknown>, origins?: Record<string, string>): ProviderSnapshot => ({
+  provider: 'cachetest',
+  config: { http } as ProviderSnapshot['config'],
+  ...(origins ? { origins } : {}),
+});
+
+describe('validation reuse across reloads', () => {
+  it('reuses the validated form of an unchanged item, by identity or by content', () => {
+    const service = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } };
+    const a = validateSnapshots([snap({ services: { s: service } })], EPS);
+    const b = validateSnapshots([snap({ services: { s: service } })], EPS);
+    const c = validateSnapshots([snap({ services: { s: structuredClone(service) } })], EPS);
+    expect(b.config.http.services['s@cachetest']).toBe(a.config.http.services['s@cachetest']);
+    expect(c.config.http.services['s@cachetest']).toBe(a.config.http.services['s@cachetest']);
+  });
+
+  it('validates a changed item again', () => {
+    const a = validateSnapshots([snap({ services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } })], EPS);
+    const b = validateSnapshots([snap({ services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:2' }] } } } })], EPS);
+    expect(b.config.http.services['s@cachetest']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:2');
+    expect(a.config.http.services['s@cachetest']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+  });
+
+  it('never caches an invalid item: its error follows the item when lines move', () => {
+    const bad = { loadBalancer: { strategy: 'nope', servers: [] } };
+    const first = validateSnapshots([snap({ services: { s: bad } }, { 'http.services.s.loadBalancer.strategy': 'f.yaml:3:5' })], EPS);
+    const moved = validateSnapshots([snap({ services: { s: bad } }, { 'http.services.s.loadBalancer.strategy': 'f.yaml:9:5' })], EPS);
+    expect(first.errors[0]!.origin).toBe('f.yaml:3:5');
+    expect(moved.errors[0]!.origin).toBe('f.yaml:9:5');
+  });
+
+  it('judges a cached router again when the entry points differ', () => {
+    const router = { rule: 'Path(`/`)', service: 's', entryPoints: ['admin'] };
+    const service = { loadBalancer: { servers: [] } };
+    expect(validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], { entryPoints: ['web', 'admin'] }).errors).toEqual([]);
+    expect(validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], { entryPoints: ['web'] }).errors[0]!.message).toMatch(/unknown entry point "admin"/);
+  });
+
+  it('keeps a router disabled when its service goes away, even when the router itself is cached', () => {
+    const router = { rule: 'Path(`/`)', service: 's' };
+    validateSnapshots([snap({ routers: { r: router }, services: { s: { loadBalancer: { servers: [] } } } })], EPS);
+    const r = validateSnapshots([snap({ routers: { r: router } })], EPS);
+    expect(r.config.http.routers).toEqual({});
+    expect(r.status.routers['r@cachetest']!.status).toBe('disabled');
+  });
+});
+
+describe('compiled rule cache', () => {
+  it('compiles a rule text once and rethrows its error every time', () => {
+    expect(compiledRule('Host(`cache.example`)')).toBe(compiledRule('Host(`cache.example`)'));
+    expect(compiledRule('Host(`cache.example`)').hosts).toEqual(['cache.example']);
+    for (let i = 0; i < 2; i++) expect(() => compiledRule('Host(`x`) &&')).toThrow(RuleError);
+  });
+});
