@@ -1,0 +1,69 @@
+// One minimal round-robin proxy loop, for comparing proxy engines (used by bench/engines.mjs).
+//   node bench/engine-proxy.mjs <http-proxy|node-http|undici> PORT BACKEND_PORT...
+// No routing, no balancing beyond round robin: only what the engine itself costs.
+import http from 'node:http';
+import httpProxy from 'http-proxy';
+import { Pool } from 'undici';
+
+const [engine, portText, ...backendPorts] = process.argv.slice(2);
+const targets = backendPorts.map((p) => ({ url: `http://127.0.0.1:${p}`, port: Number(p) }));
+let next = 0;
+const pick = () => targets[next++ % targets.length];
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding']);
+
+let handler;
+if (engine === 'http-proxy') {
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 256 }));
+  const proxy = httpProxy.createProxyServer({});
+  handler = (req, res) => {
+    const i = next++ % targets.length;
+    proxy.web(req, res, { target: targets[i].url, agent: agents[i] }, () => {
+      res.statusCode = 502;
+      res.end();
+    });
+  };
+} else if (engine === 'node-http') {
+  const agents = new Map(targets.map((t) => [t, new http.Agent({ keepAlive: true, maxSockets: 256 })]));
+  handler = (req, res) => {
+    const t = pick();
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
+    const up = http.request({ host: '127.0.0.1', port: t.port, method: req.method, path: req.url, headers, agent: agents.get(t) }, (ur) => {
+      const out = {};
+      for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k)) out[k] = v;
+      res.writeHead(ur.statusCode, out);
+      ur.pipe(res);
+    });
+    up.on('error', () => {
+      res.statusCode = 502;
+      res.end();
+    });
+    req.pipe(up);
+  };
+} else if (engine === 'undici') {
+  const pools = new Map(targets.map((t) => [t, new Pool(t.url, { connections: 256, pipelining: 1 })]));
+  handler = (req, res) => {
+    const t = pick();
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== 'host') headers[k] = v;
+    pools
+      .get(t)
+      .request({ method: req.method, path: req.url, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req })
+      .then(({ statusCode, headers: h, body }) => {
+        const out = {};
+        for (const [k, v] of Object.entries(h)) if (!HOP.has(k)) out[k] = v;
+        res.writeHead(statusCode, out);
+        body.pipe(res);
+      })
+      .catch(() => {
+        res.statusCode = 502;
+        res.end();
+      });
+  };
+} else {
+  throw new Error(`unknown engine ${engine}`);
+}
+const server = http.createServer(handler);
+server.keepAliveTimeout = 60_000;
+server.listen(Number(portText), '127.0.0.1', () => process.stdout.write(`listening ${portText}\n`));
+process.on('SIGTERM', () => process.exit(0));
