@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { parseListenAddress } from '../config/address.js';
+import { listenOn } from '../entrypoints/listen.js';
 import { formatConfigError } from '../config/dynamic-config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { serviceView } from './service-view.js';
@@ -19,16 +19,8 @@ export class ApiServer {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
 
-  async listen(): Promise<AddressInfo> {
-    const addr = parseListenAddress(this.address)!;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(addr.port, addr.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.server.address() as AddressInfo;
+  listen(): Promise<AddressInfo> {
+    return listenOn(this.server, this.address);
   }
 
   /** Shutdown has begun: /ping answers 503 so upstream load balancers stop sending. */

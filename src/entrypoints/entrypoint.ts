@@ -1,15 +1,16 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { parseListenAddress } from '../config/address.js';
 import type { EntryPointConfig } from '../config/static-config.js';
 import type { HttpForwarder } from '../proxy/http-forwarder.js';
-import { respond } from '../proxy/respond.js';
+import { rejectUpgrade, respond } from '../proxy/respond.js';
 import type { WebSocketForwarder } from '../proxy/websocket-forwarder.js';
 import type { ForwardInfo } from '../proxy/forwarded-headers.js';
 import { createIpMatcher } from '../rules/ip-match.js';
+import type { Route } from '../runtime/routing-table.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { clientIpOf, normalizeIp } from './client-ip.js';
+import { listenOn } from './listen.js';
 import { toMatchRequest } from './match-request.js';
 
 /**
@@ -55,16 +56,8 @@ export class EntryPoint {
     });
   }
 
-  async listen(): Promise<AddressInfo> {
-    const addr = parseListenAddress(this.config.address)!;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(addr.port, addr.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return this.address();
+  listen(): Promise<AddressInfo> {
+    return listenOn(this.server, this.config.address);
   }
 
   address(): AddressInfo {
@@ -123,6 +116,14 @@ export class EntryPoint {
     };
   }
 
+  /**
+   * The route for a request, from the table current right now (read once: the request keeps
+   * it to its end). Throws on a request target that is not a URL.
+   */
+  private findRoute(req: IncomingMessage, info: ForwardInfo): Route | undefined {
+    return this.runtime.table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.active++;
     res.once('close', () => {
@@ -133,11 +134,10 @@ export class EntryPoint {
         for (const w of waiters) w();
       }
     });
-    const table = this.runtime.table;
     const info = this.forwardInfo(req);
     let route;
     try {
-      route = table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
+      route = this.findRoute(req, info);
     } catch (err) {
       // A request target that is not a URL (absolute-form garbage) cannot be routed.
       this.log.debug({ err }, 'unroutable request');
@@ -153,17 +153,15 @@ export class EntryPoint {
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const table = this.runtime.table;
     const info = this.forwardInfo(req);
     let route;
     try {
-      route = table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
+      route = this.findRoute(req, info);
     } catch {
       route = undefined;
     }
     if (!route) {
-      const body = '404 page not found\n';
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      rejectUpgrade(socket, 404, '404 page not found');
       return;
     }
     this.forwarders.ws.upgrade(req, socket, head, route.service, info);

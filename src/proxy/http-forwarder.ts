@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import { pickServer } from './pick-server.js';
 import { hasBody, readBodyUpTo, type Body } from './request-body.js';
 import { errSummary, respond } from './respond.js';
 import { isIdempotent, isReset, isRetriable } from './retry-policy.js';
-import { STATUS_TEXT, statusForUpstreamError } from './upstream-error.js';
+import { statusForUpstreamError } from './upstream-error.js';
 import { armUpstreamTimeouts, type UpstreamTimeouts } from './upstream-timeouts.js';
 
 /** One client request on its way through one or more attempts. */
@@ -36,8 +36,6 @@ type Tagged = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 /** Reused keep-alive sockets a backend closed a moment ago; each is tried at most this often. */
 const MAX_STALE_RETRIES = 3;
-/** Same idea for connection headers our own hop owns. */
-const HOP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 export interface ForwarderOptions {
   registry: ServerRegistry;
@@ -62,8 +60,6 @@ export class HttpForwarder {
     // Every call passes its own error callback; this only guards against an unexpected emit.
     this.proxy.on('error', (err) => this.options.log.error({ err: errSummary(err) }, 'proxy error outside a request'));
     this.proxy.on('proxyReq', (proxyReq, req) => {
-      // The client's Connection/Keep-Alive describe its own hop, not ours to the backend.
-      for (const name of proxyReq.getHeaderNames()) if (HOP_REQUEST.has(name)) proxyReq.removeHeader(name);
       armUpstreamTimeouts(proxyReq, this.options.timeouts);
       const exchange = (req as Tagged)[EXCHANGE];
       if (exchange) exchange.proxyReq = proxyReq;
@@ -90,8 +86,11 @@ export class HttpForwarder {
       proxyReq: undefined,
     };
     (req as Tagged)[EXCHANGE] = exchange;
-    begin(pick.server.state);
-    res.once('close', () => this.end(exchange.server.state));
+    const registry = this.options.registry;
+    registry.begin(pick.server.state);
+    res.once('close', () => registry.end(exchange.server.state));
+    // The client's Connection/Keep-Alive describe its own hop, not ours to the backend;
+    // http-proxy copies what is left to every attempt.
     stripHopByHop(req.headers);
     setForwardedHeaders(req.headers, info);
     if (service.retries === 0) {
@@ -188,8 +187,8 @@ export class HttpForwarder {
           { service: service.name, server: state.url, next: next.url, attempt: exchange.attempts + 1, err: errSummary(err) },
           'retrying on another server',
         );
-        this.end(state);
-        begin(next.state);
+        this.options.registry.end(state);
+        this.options.registry.begin(next.state);
         exchange.server = next;
         exchange.tried.add(next.state);
         exchange.attempts++;
@@ -209,16 +208,6 @@ export class HttpForwarder {
       res.destroy();
       return;
     }
-    respond(res, status, STATUS_TEXT[status]!);
+    respond(res, status, STATUS_CODES[status]!);
   }
-
-  private end(state: ServerState): void {
-    state.inFlight--;
-    state.served++;
-    this.options.registry.releaseIfIdle(state);
-  }
-}
-
-function begin(state: ServerState): void {
-  state.inFlight++;
 }

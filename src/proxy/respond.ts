@@ -1,6 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { STATUS_TEXT } from './upstream-error.js';
 
 /** A short plain-text answer of our own (404, 502, 503, 504), unless a response already started. */
 export function respond(res: ServerResponse, status: number, body: string): void {
@@ -14,7 +13,7 @@ export function rejectUpgrade(socket: Socket, status: number, body: string): voi
   if (socket.destroyed) return;
   const text = `${body}\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
 }
 

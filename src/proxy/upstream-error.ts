@@ -12,10 +12,3 @@ export function statusForUpstreamError(err: unknown): 502 | 504 {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ETIMEDOUT' ? 504 : 502;
 }
-
-export const STATUS_TEXT: Record<number, string> = {
-  404: 'Not Found',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import { setForwardedHeaders, type ForwardInfo } from './forwarded-headers.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { pickServer } from './pick-server.js';
 import { errSummary, rejectUpgrade } from './respond.js';
-import { STATUS_TEXT, statusForUpstreamError } from './upstream-error.js';
+import { statusForUpstreamError } from './upstream-error.js';
 import { armUpstreamTimeouts, type UpstreamTimeouts } from './upstream-timeouts.js';
 import { closeFrame, GOING_AWAY } from './websocket-close.js';
 
@@ -66,14 +66,12 @@ export class WebSocketForwarder {
     const tunnel: Tunnel = { client: socket, upstream: undefined, setCookie: pick.setCookie };
     (req as Tagged)[TUNNEL] = tunnel;
     this.tunnels.add(tunnel);
-    state.inFlight++;
+    this.options.registry.begin(state);
     state.webSockets++;
     socket.once('close', () => {
       this.tunnels.delete(tunnel);
       state.webSockets--;
-      state.inFlight--;
-      state.served++;
-      this.options.registry.releaseIfIdle(state);
+      this.options.registry.end(state);
     });
     stripHopByHop(req.headers, true);
     setForwardedHeaders(req.headers, { ...info, proto: info.proto === 'https' ? 'wss' : 'ws' });
@@ -86,7 +84,7 @@ export class WebSocketForwarder {
       this.options.registry.reportFailure(state, service.passiveHealthCheck, errSummary(err).code ?? err.message);
       const status = statusForUpstreamError(err);
       this.options.log.warn({ err: errSummary(err), service: service.name, server: server.url, status }, 'websocket upgrade failed upstream');
-      rejectUpgrade(socket, status, STATUS_TEXT[status]!);
+      rejectUpgrade(socket, status, STATUS_CODES[status]!);
     });
   }
 

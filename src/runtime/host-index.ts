@@ -33,8 +33,11 @@ export class HostIndex<T extends Ordered> {
     return this.count;
   }
 
-  /** First item, in order, among those that could serve `host`, for which `accept` is true. */
-  find(host: string, accept: (item: T) => boolean): T | undefined {
+  /**
+   * First item, in order, among those that could serve `host`, for which `accept(item, arg)`
+   * is true. `arg` is passed through so callers need no per-call closure on the hot path.
+   */
+  find<A>(host: string, accept: (item: T, arg: A) => boolean, arg: A): T | undefined {
     const a = this.exact.get(host) ?? EMPTY;
     const dot = host.indexOf('.');
     const b = dot >= 0 ? (this.wildcard.get(host.slice(dot + 1)) ?? EMPTY) : EMPTY;
@@ -59,7 +62,7 @@ export class HostIndex<T extends Ordered> {
       } else {
         return undefined;
       }
-      if (accept(next)) return next;
+      if (accept(next, arg)) return next;
     }
   }
 }

@@ -40,12 +40,14 @@ export interface ServiceRuntime {
   readonly retryBodyLimit: number;
 }
 
+const matches = (route: Route, req: MatchRequest): boolean => route.matcher(req);
+
 /** The routers of one entry point, with a host index in front of the priority-ordered scan. */
 export class RouterSet {
   constructor(private readonly index: HostIndex<Route>) {}
 
   match(req: MatchRequest): Route | undefined {
-    return this.index.find(req.host, (route) => route.matcher(req));
+    return this.index.find(req.host, matches, req);
   }
 
   get size(): number {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { PassiveHealthCheckConfig } from '../config/dynamic-config.js';
-import type { CheckResult, PoolState, ServerState } from './server-state.js';
+import { newServerState, type CheckResult, type PoolState, type ServerState } from './server-state.js';
 
 export interface AgentOptions {
   /** Idle keep-alive sockets per server kept for reuse. */
@@ -49,7 +49,7 @@ export class ServerRegistry {
     const key = `${service}|${url}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { state: newState(key, service, url, checked, this.now()), agent: this.newAgent(url), ejectTimer: undefined };
+      entry = { state: newServerState(key, service, url, checked, this.now()), agent: this.newAgent(url), ejectTimer: undefined };
       this.entries.set(key, entry);
       if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
     } else if (!checked && entry.state.health !== 'up') {
@@ -89,7 +89,18 @@ export class ServerRegistry {
     for (const service of this.pools.keys()) if (!liveServices.has(service)) this.pools.delete(service);
   }
 
-  /** Called by the proxy whenever a request or WebSocket through `state` ends. */
+  /** A request or WebSocket through `state` starts: leastConn/p2c see it, and a draining server stays. */
+  begin(state: ServerState): void {
+    state.inFlight++;
+  }
+
+  /** …and ends: a draining server is released once nothing uses it any more. */
+  end(state: ServerState): void {
+    state.inFlight--;
+    state.served++;
+    this.releaseIfIdle(state);
+  }
+
   releaseIfIdle(state: ServerState): void {
     if (!state.draining || state.inFlight > 0) return;
     const entry = this.entries.get(state.key);
@@ -190,26 +201,4 @@ export class ServerRegistry {
     };
     return url.startsWith('https:') ? new https.Agent(options) : new http.Agent(options);
   }
-}
-
-function newState(key: string, service: string, url: string, checked: boolean, now: number): ServerState {
-  return {
-    key,
-    service,
-    url,
-    inFlight: 0,
-    webSockets: 0,
-    rrCurrent: 0,
-    draining: false,
-    served: 0,
-    available: !checked,
-    // A server joining unchecked counts as coming up now (slow start ramps it like a recovery).
-    availableSince: checked ? 0 : now,
-    health: checked ? 'unknown' : 'up',
-    ejectedUntil: 0,
-    failures: [],
-    lastCheck: undefined,
-    checkPasses: 0,
-    checkFailures: 0,
-  };
 }

@@ -54,3 +54,29 @@ export interface PoolState {
   /** Whether the pool is balancing over all servers because too few are available. */
   panic: boolean;
 }
+
+/**
+ * A server seen for the first time. With `checked` (its service has an active health check) it
+ * is 'unknown' and takes no traffic until a check passes; otherwise it is up, as of `now`.
+ */
+export function newServerState(key: string, service: string, url: string, checked: boolean, now: number): ServerState {
+  return {
+    key,
+    service,
+    url,
+    inFlight: 0,
+    webSockets: 0,
+    rrCurrent: 0,
+    draining: false,
+    served: 0,
+    available: !checked,
+    // A server joining unchecked counts as coming up now (slow start ramps it like a recovery).
+    availableSince: checked ? 0 : now,
+    health: checked ? 'unknown' : 'up',
+    ejectedUntil: 0,
+    failures: [],
+    lastCheck: undefined,
+    checkPasses: 0,
+    checkFailures: 0,
+  };
+}

@@ -1,26 +1,9 @@
-import type { PoolState, ServerState } from '../../../src/runtime/server-state.js';
+import { newServerState, type PoolState, type ServerState } from '../../../src/runtime/server-state.js';
 import type { Balancer, BalancerServer } from '../../../src/balancer/types.js';
 
+/** An unchecked, up server that is not ramping (availableSince 0), as the registry makes it. */
 export function makeState(url: string, overrides: Partial<ServerState> = {}): ServerState {
-  return {
-    key: `svc@test|${url}`,
-    service: 'svc@test',
-    url,
-    inFlight: 0,
-    webSockets: 0,
-    rrCurrent: 0,
-    draining: false,
-    served: 0,
-    available: true,
-    availableSince: 0,
-    health: 'up',
-    ejectedUntil: 0,
-    failures: [],
-    lastCheck: undefined,
-    checkPasses: 0,
-    checkFailures: 0,
-    ...overrides,
-  };
+  return { ...newServerState(`svc@test|${url}`, 'svc@test', url, false, 0), ...overrides };
 }
 
 export function makeServer(url: string, weight = 1, state: ServerState = makeState(url)): BalancerServer {
