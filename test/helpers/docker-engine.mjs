@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { findBinary } from './find-binary.mjs';
 
 export const BUSYBOX_IMAGE = 'switchyard-test/busybox:latest';
 const INSTALL = 'apt-get install -y --no-install-recommends docker.io busybox-static';
@@ -20,20 +21,6 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function onPath(name) {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
 function missing(what, why) {
   return new Error(
     `${what} ${why}, and the Docker provider tests need it: run \`${INSTALL}\` (Debian/Ubuntu, as root), ` +
@@ -43,9 +30,9 @@ function missing(what, why) {
 
 /** Absolute path of dockerd; a clear, actionable error when it is missing (never a silent skip). */
 export function requireDockerd() {
-  const bin = onPath('dockerd');
+  const bin = findBinary('dockerd');
   if (!bin) throw missing('dockerd', 'is not installed');
-  if (!onPath('docker-init')) throw missing('docker-init (tini, for --init)', 'is not installed');
+  if (!findBinary('docker-init')) throw missing('docker-init (tini, for --init)', 'is not installed');
   if (process.getuid?.() !== 0) {
     throw new Error('the Docker provider tests start a private dockerd, which needs root: run the test suite as root (as CI does), e.g. `sudo bash scripts/setup-and-test.sh`');
   }

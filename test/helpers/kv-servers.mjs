@@ -2,12 +2,12 @@
 // throwaway data folders, readiness polled (never a fixed sleep), stopped with SIGTERM.
 // Plain JavaScript so bench/providers.mjs can use it too; types in kv-servers.d.mts.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { findBinary } from './find-binary.mjs';
 
 const HOST = '127.0.0.1';
 const INSTALL = {
@@ -23,16 +23,8 @@ process.once('exit', () => {
 
 /** Absolute path of `name` on PATH; a clear, actionable error when it is missing. */
 export function requireBinary(name) {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // keep looking
-    }
-  }
+  const file = findBinary(name);
+  if (file) return file;
   throw new Error(
     `${name} is not installed, and the Redis/etcd provider tests need a real one: run \`${INSTALL[name] ?? `install ${name}`}\` ` +
       '(Debian/Ubuntu, as root), or `bash scripts/setup-and-test.sh`, which installs it and runs the suite',

@@ -1,0 +1,1 @@
+export function findBinary(name: string): string | undefined;
