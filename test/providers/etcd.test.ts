@@ -99,7 +99,8 @@ describe('etcd provider', () => {
     proxy.unpause();
   };
 
-  it('resumes its watch from the last revision seen when only the stream ended, without re-reading', async () => {
+  /** A provider reaching etcd through a TCP proxy the test can cut or stall; `old` is registered. */
+  const runBehindProxy = async () => {
     const h = await harness();
     const proxy = await startTcpProxy(h.server.clientPort);
     cleanup.push(() => proxy.close());
@@ -107,6 +108,11 @@ describe('etcd provider', () => {
     const logs = captureLogs();
     const provider = h.createProvider({}, proxy.endpoint);
     const r = await run(provider, logs.log);
+    return { h, proxy, logs, provider, r };
+  };
+
+  it('resumes its watch from the last revision seen when only the stream ended, without re-reading', async () => {
+    const { h, proxy, logs, provider, r } = await runBehindProxy();
     await endStreamWhileStalled(provider, proxy, async () => {
       await h.deleteService('old');
       await h.putService('new', ['http://127.0.0.1:9002']);
@@ -118,13 +124,7 @@ describe('etcd provider', () => {
   });
 
   it('re-reads the whole tree when the revisions it has to resume from were compacted', async () => {
-    const h = await harness();
-    const proxy = await startTcpProxy(h.server.clientPort);
-    cleanup.push(() => proxy.close());
-    await h.putService('old', ['http://127.0.0.1:9001']);
-    const logs = captureLogs();
-    const provider = h.createProvider({}, proxy.endpoint);
-    const r = await run(provider, logs.log);
+    const { h, proxy, logs, provider, r } = await runBehindProxy();
     await endStreamWhileStalled(provider, proxy, async () => {
       await h.deleteService('old');
       await h.putService('new', ['http://127.0.0.1:9002']);
@@ -137,13 +137,7 @@ describe('etcd provider', () => {
   });
 
   it('re-reads the whole tree after the connection failed, and loses nothing written meanwhile', async () => {
-    const h = await harness();
-    const proxy = await startTcpProxy(h.server.clientPort);
-    cleanup.push(() => proxy.close());
-    await h.putService('old', ['http://127.0.0.1:9001']);
-    const logs = captureLogs();
-    const provider = h.createProvider({}, proxy.endpoint);
-    const r = await run(provider, logs.log);
+    const { h, proxy, logs, provider, r } = await runBehindProxy();
     proxy.cut();
     await waitFor(() => logs.matching(/is unreachable/).length > 0, 'the cut to be noticed');
     await h.deleteService('old');
