@@ -2,85 +2,48 @@
 // (SIGKILL) and restarted every few seconds. Prints requests served, failed (should be 0),
 // and latency percentiles overall and during the failure windows.
 //
-//   node bench/chaos.mjs [--duration 20] [--connections 64] [--every 3000] [--down 1500]
+//   node bench/chaos.mjs [--duration 20] [--connections 64] [--every 3000] [--down 1500] [--json]
 //
 // Switchyard runs as a child process with active + passive health checks and retries;
 // the load generator is this process (keep-alive clients, per-request latency recorded).
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchDir, freePorts, HOST, sleep, startProcess, waitForHttp } from './lib/processes.mjs';
+import { emit, parseOptions } from './lib/cli.mjs';
+import { runPart } from './lib/part.mjs';
+import { startSwitchyard, writeConfigs } from './lib/switchyard.mjs';
+import { fmtInt, fmtMs, machineLine, table } from './lib/format.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..');
-const cli = path.join(root, 'dist/src/cli/main.js');
-const { values: opts } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '20' },
-    connections: { type: 'string', default: '64' },
-    every: { type: 'string', default: '3000' },
-    down: { type: 'string', default: '1500' },
-    json: { type: 'boolean', default: false },
-  },
+const opts = parseOptions('node bench/chaos.mjs', 'Availability: one of three backends SIGKILLed and restarted every few seconds under constant load.', {
+  duration: { default: 20, help: 'seconds of load' },
+  connections: { default: 64, help: 'keep-alive clients (one request at a time each)' },
+  every: { default: 3000, help: 'ms between kills' },
+  down: { default: 1500, help: 'ms a killed backend stays dead before it is restarted on the same port' },
 });
-const DURATION_MS = Number(opts.duration) * 1000;
-const CONNECTIONS = Number(opts.connections);
-const EVERY_MS = Number(opts.every);
-const DOWN_MS = Number(opts.down);
+const DURATION_MS = opts.duration * 1000;
+const CONNECTIONS = opts.connections;
+const EVERY_MS = opts.every;
+const DOWN_MS = opts.down;
 
-const children = new Set();
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'switchyard-chaos-'));
-const log = (msg) => process.stderr.write(`[chaos] ${msg}\n`);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+/** One Node backend (bench/backend.mjs) on `port`, answering. */
+async function startBackend(port) {
+  const child = startProcess('backend', process.execPath, [path.join(benchDir, 'backend.mjs'), String(port)]);
+  await waitForHttp(`http://${HOST}:${port}/`, { child, intervalMs: 5 });
+  return child;
 }
 
-function start(cmd, args, ready) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    let out = '';
-    const onData = (d) => {
-      out += d.toString();
-      if (ready.test(out)) {
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        resolve(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${path.basename(args[0] ?? cmd)} exited with ${code} before it was ready:\n${out}`)));
-  });
-}
-
-const startBackend = (port) => start(process.execPath, [path.join(here, 'backend.mjs'), String(port)], /listening/);
+const round = (n) => Math.round(n * 10) / 10;
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main() {
-  if (!existsSync(cli)) throw new Error('dist/ missing: run `npm run build` first (`npm run bench` does it)');
-  const ports = [await freePort(), await freePort(), await freePort()];
-  const syPort = await freePort();
+await runPart('chaos', async ({ dir, log }) => {
+  const [p1, p2, p3, syPort] = await freePorts(4);
+  const ports = [p1, p2, p3];
   const backends = await Promise.all(ports.map(startBackend));
-  writeFileSync(
-    path.join(tmp, 'dynamic.yaml'),
-    `http:
+  const dynamic = `http:
   routers:
     app: {rule: "PathPrefix(\`/\`)", service: app}
   services:
@@ -91,14 +54,11 @@ async function main() {
         healthCheck: {path: /health, interval: 500ms, unhealthyInterval: 200ms, timeout: 300ms}
         passiveHealthCheck: {maxFailures: 2, failureWindow: 5s, ejectFor: 2s}
         servers:
-${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
-`,
-  );
-  writeFileSync(
-    path.join(tmp, 'switchyard.yaml'),
-    `entryPoints:\n  web:\n    address: 127.0.0.1:${syPort}\nproviders:\n  file:\n    filename: ./dynamic.yaml\nlog:\n  level: warn\n`,
-  );
-  const sy = await start(process.execPath, [cli, '-c', path.join(tmp, 'switchyard.yaml'), '--log-level', 'info'], /entry point listening/);
+${ports.map((p) => `          - url: http://${HOST}:${p}`).join('\n')}
+`;
+  const { staticFile } = writeConfigs(dir, 'switchyard', { port: syPort, dynamic });
+  // Its warnings (servers ejected, down, up) are the expected effect of the kills: not echoed.
+  await startSwitchyard('switchyard', staticFile, { port: syPort, echo: false });
 
   const started = performance.now();
   const windows = []; // [from, to] in ms since start, when a backend is dead
@@ -134,7 +94,7 @@ ${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
     while (!stop) {
       const t = performance.now();
       await new Promise((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port: syPort, path: '/', agent }, (res) => {
+        const req = http.get({ host: HOST, port: syPort, path: '/', agent }, (res) => {
           res.resume();
           res.on('end', () => {
             const ms = performance.now() - t;
@@ -176,36 +136,14 @@ ${ports.map((p) => `          - url: http://127.0.0.1:${p}`).join('\n')}
     p99DuringFailuresMs: round(percentile(duringFailure, 99)),
     maxDuringFailuresMs: round(duringFailure.at(-1) ?? 0),
   };
-  if (opts.json) console.log(JSON.stringify(result));
-  else {
-    console.log('\nchaos: one of three backends SIGKILLed and restarted, under constant load');
-    console.log(`| kills | served | failed | req/s | p50 | p99 | p99 while a backend is dead | max while dead |`);
-    console.log(`|---|---|---|---|---|---|---|---|`);
-    console.log(
-      `| ${result.kills} | ${served} | ${failed}${failed ? ` (${JSON.stringify(result.failures)})` : ''} | ${result.rps} | ${result.p50ms} ms | ${result.p99ms} ms | ${result.p99DuringFailuresMs} ms | ${result.maxDuringFailuresMs} ms |`,
-    );
-  }
-  sy.kill('SIGTERM');
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const round = (n) => Math.round(n * 10) / 10;
-
-function cleanup() {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(tmp, { recursive: true, force: true });
-}
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
+  emit(opts, { part: 'chaos', ...result }, [
+    `Chaos: one of three backends SIGKILLed every ${EVERY_MS} ms and restarted ${DOWN_MS} ms later, ${CONNECTIONS} keep-alive clients for ${opts.duration} s`,
+    machineLine(),
+    '',
+    table(
+      ['kills', 'served', 'failed', 'req/s', 'p50', 'p99', 'p99 while a backend is dead', 'max while dead'],
+      [[String(result.kills), fmtInt(served), failed ? `${failed} (${JSON.stringify(result.failures)})` : '0', fmtInt(result.rps), fmtMs(result.p50ms), fmtMs(result.p99ms), fmtMs(result.p99DuringFailuresMs), fmtMs(result.maxDuringFailuresMs)]],
+    ),
+  ].join('\n'));
 });
-main()
-  .then(() => {
-    cleanup();
-    process.exit(0);
-  })
-  .catch((err) => {
-    console.error(`[chaos] ${err.stack ?? err}`);
-    cleanup();
-    process.exit(1);
-  });
+

@@ -1,0 +1,86 @@
+// Reload storm (issue 3, part 3): switchyard with the file provider watching a 50-router config
+// (each router a Host() rule with its own service). wrk -t1 -c64 asks for one host, in interleaved
+// rounds: steady (config untouched) and storm (the config file rewritten --rate times per second).
+// Each rewrite is a real change wrk does not hit: an extra router's Host changes and another
+// service's server weight changes. Reports storm/steady req/s, failed requests (non-2xx + socket
+// errors) and how many new routing tables switchyard applied (the admin API's /api/rawdata version).
+import { writeFileSync } from 'node:fs';
+import { freePorts, HOST, sleep } from './lib/processes.mjs';
+import { emit, parseOptions, workersOption, wrkOptions } from './lib/cli.mjs';
+import { runPart } from './lib/part.mjs';
+import { startBackends } from './lib/backends.mjs';
+import { dynamicConfig, hostOf, replaceFile, startSwitchyard, writeConfigs } from './lib/switchyard.mjs';
+import { interleave, roundsTable } from './lib/rounds.mjs';
+import { wrkBinary } from './lib/wrk.mjs';
+import { fmtInt, machineLine } from './lib/format.mjs';
+
+const opts = parseOptions('node bench/reload-storm.mjs', 'Throughput and failed requests while the dynamic config file is rewritten 10 times a second, against steady.', {
+  ...wrkOptions,
+  workers: workersOption,
+  routers: { default: 50, help: 'routers in the config (each a Host() rule with its own service)' },
+  rate: { default: 10, help: 'config rewrites per second during a storm round' },
+  write: { default: 'rename', choices: ['rename', 'in-place'], help: 'rename = write a sibling and rename it over (atomic); in-place = truncate and write the file' },
+});
+
+await runPart('reload-storm', async ({ dir, log }) => {
+  wrkBinary();
+  const backends = await startBackends(dir);
+  const [port, apiPort] = await freePorts(2);
+  const host = hostOf(0);
+  const config = (change) => dynamicConfig({ routers: opts.routers, ports: backends.ports, change });
+  const { staticFile, dynamicFile } = writeConfigs(dir, 'switchyard', { port, apiPort, dynamic: config(0), watch: true, workers: opts.workers });
+  await startSwitchyard('switchyard', staticFile, { port, host });
+
+  const api = async (path) => (await fetch(`http://${HOST}:${apiPort}${path}`)).json();
+  let change = 0;
+  const write = opts.write === 'rename' ? replaceFile : writeFileSync;
+  const storm = () => {
+    const before = api('/api/rawdata').then((r) => r.version);
+    let writes = 0;
+    const timer = setInterval(() => {
+      write(dynamicFile, config(++change));
+      writes++;
+    }, 1000 / opts.rate);
+    return async () => {
+      clearInterval(timer);
+      const last = `storm-${change}.bench.test`;
+      const seen = await waitFor(async () => (await api('/api/http/routers/storm@file')).config?.rule?.includes(last), 3000);
+      if (!seen) log(`warning: the last rewrite (${last}) was not applied within 3 s of the storm's end`);
+      return { writes, applied: (await api('/api/rawdata')).version - (await before), lastApplied: seen };
+    };
+  };
+
+  const targets = [
+    { key: 'steady', label: 'steady (config untouched)', url: `http://${HOST}:${port}/`, host },
+    { key: 'storm', label: `storm (${opts.rate} rewrites/s, ${opts.write})`, url: `http://${HOST}:${port}/`, host, during: storm },
+  ];
+  const machine = machineLine();
+  const measured = await interleave(targets, { ...opts, seconds: opts.duration, log });
+  const extras = measured.storm.extras;
+  const result = {
+    part: 'reload-storm',
+    machine,
+    rate: opts.rate,
+    settings: { ...opts, backends: backends.kind },
+    writes: extras.reduce((a, x) => a + x.writes, 0),
+    applied: extras.reduce((a, x) => a + x.applied, 0),
+    targets: measured,
+  };
+  emit(opts, result, [
+    `Reload storm: wrk -t1 -c${opts.connections}, median of ${opts.rounds} interleaved ${opts.duration}s rounds; ${opts.routers} routers, file provider (watch); workers: ${opts.workers}`,
+    machine,
+    '',
+    roundsTable(result.targets, 'switchyard', [['requests', (t) => fmtInt(t.total)]]),
+    '',
+    `config rewrites during the measured storm rounds: ${result.writes}; routing tables applied: ${result.applied}`
+  ].join('\n'));
+});
+
+async function waitFor(test, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await test().catch(() => false)) return true;
+    await sleep(50);
+  }
+  return false;
+}

@@ -1,0 +1,130 @@
+// Startup (issue 3, part 5): time from spawning `node dist/src/cli/main.js -c FILE` (file provider,
+// 50 Host() routers) to the first routed 200, median of --samples fresh processes. Each sample has
+// lib/startup-timer.mjs preloaded (a few lines), which splits that time:
+//   node bootstrap     process start → the preload runs
+//   → first listen()   imports (static and lazy), config load, validation, table build
+//   → first 200        listening, the first request routed (measured from here, so it includes spawn)
+// Then, for the lead, each imported alone in a fresh process: main.js with its static imports
+// (`main.js --version`), src/switchyard.js, each provider module (loaded when configured), and each
+// runtime dependency (they share sub-dependencies, so these do not add up).
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchDir, freePorts, HOST, httpStatus, root, runToEnd, sleep, startProcess, stopProcess } from './lib/processes.mjs';
+import { emit, parseOptions } from './lib/cli.mjs';
+import { runPart } from './lib/part.mjs';
+import { startBackends } from './lib/backends.mjs';
+import { cli, dynamicConfig, hostOf, writeConfigs } from './lib/switchyard.mjs';
+import { fmtMs, machineLine, median, table } from './lib/format.mjs';
+
+const opts = parseOptions('node bench/startup.mjs', 'Spawn → first routed 200 (median), and how long the module imports take.', {
+  samples: { default: 5, help: 'fresh switchyard processes to time (median)' },
+  routers: { default: 50, help: 'routers in the dynamic config (each a Host() rule with its own service)' },
+});
+
+const preload = `--import=${path.join(benchDir, 'lib/startup-timer.mjs')}`;
+
+await runPart('startup', async ({ dir, log }) => {
+  const backends = await startBackends(dir);
+  const [port] = await freePorts(1);
+  const host = hostOf(opts.routers - 1);
+  const { staticFile } = writeConfigs(dir, 'switchyard', { port, dynamic: dynamicConfig({ routers: opts.routers, ports: backends.ports }) });
+
+  const samples = [];
+  for (let i = 0; i < opts.samples; i++) {
+    samples.push(await timeToFirst200(staticFile, port, host));
+    log(`sample ${i + 1}/${opts.samples}: ${fmtMs(samples.at(-1).total)} (listen() at ${fmtMs(samples.at(-1).listen)})`);
+  }
+  const staticImports = median(await repeat(opts.samples, async () => {
+    const t = await timerMarks([cli, '--version']);
+    return t.exit - t.boot;
+  }));
+  const modules = [];
+  for (const m of ownModules()) modules.push({ name: m.name, ms: median(await repeat(opts.samples, () => importAlone(m.url))) });
+  const deps = [];
+  for (const name of Object.keys(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies ?? {})) {
+    deps.push({ name, ms: median(await repeat(3, () => importAlone(name))) });
+  }
+  deps.sort((a, b) => b.ms - a.ms);
+
+  const at = (k) => median(samples.map((s) => s[k]));
+  const result = {
+    part: 'startup',
+    machine: machineLine(),
+    routers: opts.routers,
+    samples: samples.map((s) => s.total),
+    medianMs: at('total'),
+    bootMs: at('boot'),
+    listenMs: at('listen'),
+    staticImportsMs: staticImports,
+    modules,
+    deps,
+  };
+  emit(opts, result, [
+    `Startup: spawn \`node dist/src/cli/main.js -c FILE\` (file provider, ${opts.routers} routers) → first routed 200; median of ${opts.samples}`,
+    result.machine,
+    '',
+    table(['phase (medians of fresh processes)', 'ms since spawn'], [
+      ['node bootstrap done (preload runs)', fmtMs(result.bootMs)],
+      ['first listen(): imports, config, validation, table built', fmtMs(result.listenMs)],
+      ['first routed 200', fmtMs(result.medianMs)],
+    ]),
+    '',
+    `samples (first 200): ${result.samples.map(fmtMs).join(', ')}`,
+    '',
+    table(['imported alone in a fresh process, with what it imports statically (median)', 'time'], [
+      ['dist/src/cli/main.js (`main.js --version`)', fmtMs(staticImports)],
+      ...modules.map((m) => [m.name, fmtMs(m.ms)]),
+    ]),
+    '',
+    table(['dependency, imported alone in a fresh process (median of 3)', 'import time'], deps.map((d) => [d.name, fmtMs(d.ms)]))
+  ].join('\n'));
+});
+
+/** Spawns switchyard (startup-timer preloaded), polls the routed host every 2 ms → { total, boot, listen } ms. */
+async function timeToFirst200(staticFile, port, host) {
+  const t0 = performance.now();
+  const child = startProcess('switchyard', process.execPath, [preload, cli, '-c', staticFile, '--log-level', 'warn']);
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`switchyard exited (code ${child.exitCode}) before routing:\n${child.output}`);
+      if ((await httpStatus(`http://${HOST}:${port}/`, host).catch(() => 0)) === 200) return { total: performance.now() - t0, ...marks(child.output) };
+      if (performance.now() - t0 > 30_000) throw new Error(`switchyard did not route ${host} within 30 s:\n${child.output}`);
+      await sleep(2);
+    }
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+/** The startup-timer lines in a process's output → { boot, listen, exit } (ms since it started). */
+function marks(output) {
+  return Object.fromEntries([...output.matchAll(/startup-timer (\w+) ([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+}
+
+/** Runs node with startup-timer preloaded to its exit → its marks. */
+function timerMarks(args) {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [preload, ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(marks(stderr)))),
+  );
+}
+
+/** ms to import one package or file in a fresh process (resolved from the project root). */
+async function importAlone(specifier) {
+  const code = `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`;
+  return Number((await runToEnd(`import ${specifier}`, process.execPath, ['--input-type=module', '-e', code])).trim());
+}
+
+/** dist/src/switchyard.js and each provider module (loaded lazily, when configured), as file URLs. */
+function ownModules() {
+  const providers = path.join(root, 'dist/providers');
+  const files = readdirSync(providers, { recursive: true }).filter((f) => /-provider\.js$/.test(f)).map((f) => path.join(providers, f));
+  return [path.join(root, 'dist/src/switchyard.js'), ...files].map((f) => ({ name: path.relative(root, f), url: pathToFileURL(f).href }));
+}
+
+async function repeat(n, fn) {
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}
