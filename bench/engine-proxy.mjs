@@ -1,5 +1,5 @@
 // One minimal round-robin proxy loop, for comparing proxy engines (used by bench/engines.mjs).
-//   node bench/engine-proxy.mjs <http-proxy|node-http|undici> PORT BACKEND_PORT...
+//   node bench/engine-proxy.mjs <http-proxy|node-http|undici|undici-dispatch> PORT BACKEND_PORT...
 // No routing, no balancing beyond round robin: only what the engine itself costs.
 import http from 'node:http';
 import httpProxy from 'http-proxy';
@@ -59,6 +59,44 @@ if (engine === 'http-proxy') {
         res.statusCode = 502;
         res.end();
       });
+  };
+} else if (engine === 'undici-dispatch') {
+  // What switchyard does: Dispatcher.dispatch with a handler writing straight to the response
+  // (raw header buffers in, writeHead/write/end out, back-pressure via the parser's resume).
+  const pools = new Map(targets.map((t) => [t, new Pool(t.url, { connections: 256, pipelining: 1 })]));
+  handler = (req, res) => {
+    const t = pick();
+    const headers = [];
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== 'host') headers.push(k, v);
+    pools.get(t).dispatch(
+      { method: req.method, path: req.url, headers, body: req.method === 'GET' || req.method === 'HEAD' ? null : req },
+      {
+        onConnect() {},
+        onHeaders(statusCode, raw, resume) {
+          const out = [];
+          for (let i = 0; i < raw.length; i += 2) {
+            const k = raw[i].toString('latin1');
+            if (!HOP.has(k.toLowerCase())) out.push(k, raw[i + 1].toString('latin1'));
+          }
+          res.writeHead(statusCode, out);
+          this.resume = resume;
+          return true;
+        },
+        onData(chunk) {
+          if (res.write(chunk)) return true;
+          res.once('drain', this.resume);
+          return false;
+        },
+        onComplete() {
+          res.end();
+        },
+        onError() {
+          if (res.headersSent) return res.destroy();
+          res.statusCode = 502;
+          res.end();
+        },
+      },
+    );
   };
 } else {
   throw new Error(`unknown engine ${engine}`);

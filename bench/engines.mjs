@@ -1,5 +1,6 @@
 // Proxy engine comparison for issue 3: the same minimal round-robin loop over three Node
-// backends, built on http-proxy (what switchyard uses), plain node:http, and undici's Pool.
+// backends, built on http-proxy (what switchyard used), plain node:http, undici's Pool with
+// request() + pipe, and undici's Pool with dispatch() + a handler (what switchyard uses now).
 // Interleaved rounds; medians of req/s and p99 per engine. Needs wrk (apt-get install wrk).
 //
 //   npm run build && node bench/engines.mjs [--rounds 3] [--duration 8]
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '8' } } });
-const ENGINES = ['http-proxy', 'node-http', 'undici'];
+const ENGINES = ['http-proxy', 'node-http', 'undici', 'undici-dispatch'];
 const children = new Set();
 
 const freePort = () =>

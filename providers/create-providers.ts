@@ -1,15 +1,16 @@
 import type { StaticConfig } from '../src/config/static-config.js';
-import { DockerProvider } from './docker/docker-provider.js';
-import { EtcdProvider } from './etcd/etcd-provider.js';
-import { FileProvider } from './file/file-provider.js';
 import type { Provider } from './provider.js';
-import { RedisProvider } from './redis/redis-provider.js';
 
-/** The providers the static config asks for, in a fixed order (file, redis, etcd, docker). */
-export function createProviders(config: StaticConfig): Provider[] {
+/**
+ * The providers the static config asks for, in a fixed order (file, redis, etcd, docker).
+ * Each provider's module (and its client library: ioredis, etcd3 + gRPC, dockerode) is loaded
+ * only when configured: together they took most of start-up time.
+ */
+export async function createProviders(config: StaticConfig): Promise<Provider[]> {
   const providers: Provider[] = [];
   const file = config.providers.file;
   if (file) {
+    const { FileProvider } = await import('./file/file-provider.js');
     providers.push(
       new FileProvider({
         ...(file.directory ? { directory: file.directory } : {}),
@@ -21,6 +22,7 @@ export function createProviders(config: StaticConfig): Provider[] {
   }
   const redis = config.providers.redis;
   if (redis) {
+    const { RedisProvider } = await import('./redis/redis-provider.js');
     providers.push(
       new RedisProvider({
         endpoints: redis.endpoints,
@@ -36,6 +38,7 @@ export function createProviders(config: StaticConfig): Provider[] {
   }
   const etcd = config.providers.etcd;
   if (etcd) {
+    const { EtcdProvider } = await import('./etcd/etcd-provider.js');
     providers.push(
       new EtcdProvider({
         endpoints: etcd.endpoints,
@@ -48,6 +51,7 @@ export function createProviders(config: StaticConfig): Provider[] {
   }
   const docker = config.providers.docker;
   if (docker) {
+    const { DockerProvider } = await import('./docker/docker-provider.js');
     providers.push(
       new DockerProvider({
         endpoint: docker.endpoint,

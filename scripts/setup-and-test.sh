@@ -45,14 +45,25 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 
-report="$(mktemp -d)/vitest.json"
-set +e
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report"
-status=$?
-set -e
-# One plain closing line that any CI can read.
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
-' "$report" || echo "tests: no report written (vitest exit $status)"
+# Runs vitest with a JSON report and prints one plain closing line that any CI can read.
+run_suite() {
+  local label="$1"; shift
+  local report
+  report="$(mktemp -d)/vitest.json"
+  set +e
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+  local status=$?
+  set -e
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`${process.argv[2]}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  ' "$report" "$label" || echo "$label: no report written (vitest exit $status)"
+  return "$status"
+}
+
+status=0
+run_suite "tests" || status=$?
+# The integration suite again with `workers: 2`: the test process is the primary and two
+# worker processes (from dist/) serve the traffic.
+SWITCHYARD_TEST_WORKERS=2 run_suite "tests (workers: 2)" test/integration || status=$?
 exit "$status"

@@ -1,36 +1,49 @@
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createProviders } from '../providers/create-providers.js';
 import type { Provider } from '../providers/provider.js';
 import { ApiServer } from './api/api-server.js';
+import { localStats, type LiveStats } from './api/live-stats.js';
 import type { BalancerOptions } from './balancer/types.js';
+import { workerCount } from './cluster/worker-count.js';
+import { WorkerPool } from './cluster/worker-pool.js';
 import { formatConfigError, type ValidatedConfig } from './config/dynamic-config.js';
 import type { StaticConfig } from './config/static-config.js';
 import { ConfigWatcher } from './config/watcher.js';
-import { EntryPoint } from './entrypoints/entrypoint.js';
+import { DataPlane } from './data-plane.js';
 import { HealthChecker } from './health/health-checker.js';
-import { HttpForwarder } from './proxy/http-forwarder.js';
-import { WebSocketForwarder } from './proxy/websocket-forwarder.js';
 import { Runtime } from './runtime/runtime.js';
+import type { HealthVerdict, ServerState } from './runtime/server-state.js';
 
 export interface SwitchyardOptions {
   log: Logger;
   /** Extra providers (tests, embedders), besides those the static config names. */
   providers?: Provider[];
   balancer?: BalancerOptions;
+  /**
+   * The compiled worker entry, for `workers` > 1. Defaults to the one next to this module,
+   * which is right when running from dist/ (tests running the sources point it at dist/).
+   */
+  workerEntry?: string;
 }
 
 /**
  * Wires the data flow: providers → config watcher → runtime (RoutingTable swaps) →
- * entry points → forwarder → backends.
+ * entry points → forwarder → backends. With `workers` > 1 this process keeps the providers,
+ * the health checks and the API, and the entry points run in worker processes (src/cluster/),
+ * each with its own runtime fed by config patches and health verdicts from here.
  */
 export class Switchyard {
+  /** This process's runtime: it serves traffic (1 process) or drives health checks and the API (workers). */
   readonly runtime: Runtime;
-  readonly entryPoints = new Map<string, EntryPoint>();
-  private readonly providers: Provider[];
+  /** The entry points and forwarders, when this process serves traffic itself. */
+  readonly dataPlane: DataPlane | undefined;
+  /** The worker processes, when `workers` > 1. */
+  readonly workers: WorkerPool | undefined;
+  private providers: Provider[] = [];
+  private readonly extraProviders: Provider[];
   private readonly watcher: ConfigWatcher;
-  private readonly http: HttpForwarder;
-  private readonly ws: WebSocketForwarder;
   private readonly health: HealthChecker;
   private readonly log: Logger;
   private api: ApiServer | undefined;
@@ -50,33 +63,44 @@ export class Switchyard {
       this.log.child({ component: 'servers' }),
       options.balancer,
     );
-    const proxyLog = this.log.child({ component: 'proxy' });
-    const forwarding = { registry: this.runtime.registry, timeouts: transport.forwardingTimeouts, log: proxyLog };
-    this.http = new HttpForwarder(forwarding);
-    this.ws = new WebSocketForwarder(forwarding);
-    this.health = new HealthChecker(this.runtime.registry, this.log.child({ component: 'health' }));
-    for (const [name, ep] of Object.entries(config.entryPoints)) {
-      this.entryPoints.set(name, new EntryPoint(name, ep, this.runtime, { http: this.http, ws: this.ws }, this.log.child({ entryPoint: name })));
+    const count = workerCount(config.workers);
+    if (count > 1) {
+      const registry = this.runtime.registry;
+      this.workers = new WorkerPool({
+        count,
+        config,
+        exec: options.workerEntry ?? fileURLToPath(new URL('./cluster/worker-main.js', import.meta.url)),
+        log: this.log.child({ component: 'workers' }),
+        healthSnapshot: () => registry.states().filter((s) => s.lastCheck !== undefined || s.ejectedUntil > 0).map(verdictOf),
+        onEjected: (key, until, reason) => registry.applyRemoteEjection(key, until, reason),
+      });
+      registry.onVerdictChange = (state) => this.workers?.shipHealth([verdictOf(state)]);
+    } else {
+      this.dataPlane = new DataPlane(config, this.runtime, this.log);
     }
+    this.health = new HealthChecker(this.runtime.registry, this.log.child({ component: 'health' }));
     this.watcher = new ConfigWatcher({
       entryPoints: names,
       debounceMs: config.providers.debounce,
       onConfig: (c) => this.apply(c),
     });
-    this.providers = [...createProviders(config), ...(options.providers ?? [])];
+    this.extraProviders = options.providers ?? [];
   }
 
   /** Starts providers, builds the first table, then opens the listeners. */
   async start(): Promise<void> {
+    this.providers = [...(await createProviders(this.config)), ...this.extraProviders];
     await Promise.all(this.providers.map((p) => p.start((s) => this.watcher.update(s), this.log)));
-    this.watcher.flush();
+    await this.watcher.flush();
     await this.health.firstRound();
-    for (const ep of this.entryPoints.values()) {
-      const addr = await ep.listen();
-      this.log.info({ entryPoint: ep.name, address: `${addr.address}:${addr.port}` }, 'entry point listening');
+    if (this.workers) {
+      await this.workers.start(this.runtime.table.source.config, this.runtime.table.version);
+      this.log.info({ workers: workerCount(this.config.workers), entryPoints: Object.keys(this.config.entryPoints) }, 'workers listening');
+    } else {
+      await this.dataPlane!.listen();
     }
     if (this.config.api) {
-      this.api = new ApiServer(this.config.api.address, this.runtime, this.log.child({ component: 'api' }));
+      this.api = new ApiServer(this.config.api.address, this.runtime, this.log.child({ component: 'api' }), () => this.liveStats());
       this.apiAddress = await this.api.listen();
       this.log.info({ address: `${this.apiAddress.address}:${this.apiAddress.port}` }, 'admin API listening');
     }
@@ -88,10 +112,18 @@ export class Switchyard {
     return this.stopping;
   }
 
-  address(entryPoint: string): AddressInfo {
-    const ep = this.entryPoints.get(entryPoint);
-    if (!ep) throw new Error(`no entry point ${entryPoint}`);
-    return ep.address();
+  address(entryPoint: string): { address: string; port: number } {
+    return this.workers ? this.workers.address(entryPoint) : this.dataPlane!.address(entryPoint);
+  }
+
+  /** What traffic did to each server: this process's counts, or every worker's added up. */
+  liveStats(): Promise<LiveStats> {
+    return this.workers ? this.workers.collectStats() : Promise.resolve(localStats(this.runtime.table, this.runtime.registry.states()));
+  }
+
+  /** The newest config version that serves traffic (in every worker, with workers). */
+  get servingVersion(): number {
+    return this.workers ? this.workers.appliedVersion : this.runtime.table.version;
   }
 
   get apiPort(): number | undefined {
@@ -103,10 +135,13 @@ export class Switchyard {
     return this.watcher.current;
   }
 
-  private apply(config: ValidatedConfig): void {
+  private async apply(config: ValidatedConfig): Promise<void> {
     for (const e of config.errors) this.log.error({ provider: e.provider, item: e.item, field: e.field, origin: e.origin }, formatConfigError(e));
-    const { table, buildMs } = this.runtime.apply(config);
+    const result = await this.runtime.apply(config);
+    if (result.status === 'superseded') return; // a newer config is being built
+    const { table, buildMs } = result;
     this.health.sync(table);
+    this.workers?.shipConfig(config.config, table.version);
     this.log.info(
       {
         version: table.version,
@@ -124,19 +159,13 @@ export class Switchyard {
     this.watcher.stop();
     this.health.stop();
     await Promise.all(this.providers.map((p) => p.stop()));
-    const eps = [...this.entryPoints.values()];
-    for (const ep of eps) ep.stopAccepting();
-    const started = Date.now();
-    await Promise.all(eps.map((ep) => ep.drained(started + this.config.entryPoints[ep.name]!.transport.lifeCycle.graceTimeout)));
-    // HTTP is done (or out of time): now tell WebSocket peers we are going away.
-    await this.ws.closeAll(WS_CLOSE_WAIT_MS);
-    await Promise.all(eps.map((ep) => ep.destroy()));
+    await (this.workers ? this.workers.stop() : this.dataPlane!.stop());
     await this.api?.close();
-    this.http.close();
-    this.ws.close();
+    this.runtime.close();
     this.runtime.registry.destroy();
   }
 }
 
-/** How long WebSocket peers get to answer our close frame at shutdown. */
-const WS_CLOSE_WAIT_MS = 1_000;
+function verdictOf(state: ServerState): HealthVerdict {
+  return { key: state.key, health: state.health, lastCheck: state.lastCheck, ejectedUntil: state.ejectedUntil };
+}

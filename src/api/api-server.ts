@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { listenOn } from '../entrypoints/listen.js';
 import { formatConfigError } from '../config/dynamic-config.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { ServerState } from '../runtime/server-state.js';
+import type { LiveStats } from './live-stats.js';
 import { serviceView } from './service-view.js';
 
 /** `/ping` and a read-only `/api/...`; it reports, it never changes config behind the providers. */
@@ -11,10 +13,12 @@ export class ApiServer {
   readonly server: http.Server;
   private healthy = true;
 
+  /** @param liveStats traffic counts of whoever serves the traffic (this process, or the workers). */
   constructor(
     private readonly address: string,
     private readonly runtime: Runtime,
     private readonly log: Logger,
+    private readonly liveStats: () => Promise<LiveStats>,
   ) {
     this.server = http.createServer((req, res) => this.handle(req, res));
   }
@@ -37,14 +41,22 @@ export class ApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     try {
-      this.route(req, res);
+      this.route(req, res).catch((err: unknown) => this.failed(err, res));
     } catch (err) {
-      this.log.error({ err }, 'admin API request failed');
-      if (!res.headersSent) json(res, 500, { error: 'internal error; see the switchyard log' });
+      this.failed(err, res);
     }
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  private failed(err: unknown, res: ServerResponse): void {
+    this.log.error({ err }, 'admin API request failed');
+    if (!res.headersSent) json(res, 500, { error: 'internal error; see the switchyard log' });
+  }
+
+  private states(): Map<string, ServerState> {
+    return new Map(this.runtime.registry.states().map((s) => [s.key, s]));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/\/+$/, '') || '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
@@ -67,8 +79,9 @@ export class ApiServer {
     }
     if (path === '/api/http/routers') return json(res, 200, Object.entries(status.routers).map(([name, r]) => ({ name, ...r })));
     if (path === '/api/http/services') {
-      const states = this.runtime.registry.states();
-      return json(res, 200, Object.keys(status.services).map((name) => serviceView(table, states, name)));
+      const live = await this.liveStats();
+      const states = this.states();
+      return json(res, 200, Object.keys(status.services).map((name) => serviceView(table, states, live, name)));
     }
     const m = /^\/api\/http\/(routers|services)\/(.+)$/.exec(path);
     if (m) {
@@ -76,7 +89,7 @@ export class ApiServer {
       const name = resolveName(m[2]!, Object.keys(status[kind]));
       if (name === undefined) return json(res, 404, { error: `no ${kind.slice(0, -1)} named ${m[2]}; names look like app@file` });
       if (kind === 'routers') return json(res, 200, { name, ...status.routers[name] });
-      return json(res, 200, serviceView(table, this.runtime.registry.states(), name));
+      return json(res, 200, serviceView(table, this.states(), await this.liveStats(), name));
     }
     json(res, 404, { error: `no such endpoint ${path}; try /ping, /api/rawdata, /api/http/routers, /api/http/services` });
   }

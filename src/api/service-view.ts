@@ -1,5 +1,6 @@
 import type { RoutingTable } from '../runtime/routing-table.js';
 import type { CheckResult, ServerState } from '../runtime/server-state.js';
+import type { LiveStats, ServerStats } from './live-stats.js';
 
 export type ServerStatus = 'up' | 'down' | 'unknown' | 'ejected' | 'draining';
 
@@ -18,35 +19,48 @@ export interface ServerView {
   served: number;
 }
 
-export function statusOf(s: ServerState): ServerStatus {
-  if (s.draining) return 'draining';
-  if (s.ejectedUntil > 0) return 'ejected';
-  return s.health;
+export function statusOf(health: ServerState['health'], stats: ServerStats): ServerStatus {
+  if (stats.draining) return 'draining';
+  if (stats.ejectedUntil > 0) return 'ejected';
+  return health;
 }
 
-function viewOf(s: ServerState, weight: number | null): ServerView {
+const NO_TRAFFIC: ServerStats = { inFlight: 0, webSockets: 0, served: 0, failures: 0, ejectedUntil: 0, draining: false };
+
+/** Health from the active checks (`s`, when this process still knows the server), counts from the traffic. */
+function viewOf(url: string, s: ServerState | undefined, stats: ServerStats, weight: number | null): ServerView {
+  const health = s?.health ?? 'unknown';
   return {
-    url: s.url,
+    url,
     weight,
-    state: statusOf(s),
-    health: s.health,
-    lastCheck: s.lastCheck ? { ...s.lastCheck, time: new Date(s.lastCheck.time).toISOString() } : null,
-    failures: s.failures.length,
-    ejectedUntil: s.ejectedUntil > 0 ? new Date(s.ejectedUntil).toISOString() : null,
-    inFlight: s.inFlight,
-    webSockets: s.webSockets,
-    served: s.served,
+    state: statusOf(health, stats),
+    health,
+    lastCheck: s?.lastCheck ? { ...s.lastCheck, time: new Date(s.lastCheck.time).toISOString() } : null,
+    failures: stats.failures,
+    ejectedUntil: stats.ejectedUntil > 0 ? new Date(stats.ejectedUntil).toISOString() : null,
+    inFlight: stats.inFlight,
+    webSockets: stats.webSockets,
+    served: stats.served,
   };
 }
 
-/** A service as the admin API shows it: config status plus every server's live state. */
-export function serviceView(table: RoutingTable, states: readonly ServerState[], name: string): Record<string, unknown> | undefined {
+/**
+ * A service as the admin API shows it: config status plus every server's live state.
+ * `states` are this process's (health); `live` the traffic counts of whoever serves traffic
+ * (this process, or every worker: src/cluster/).
+ */
+export function serviceView(table: RoutingTable, states: ReadonlyMap<string, ServerState>, live: LiveStats, name: string): Record<string, unknown> | undefined {
   const report = table.source.status.services[name];
   if (!report) return undefined;
   const runtime = table.services.get(name);
-  const servers: ServerView[] = (runtime?.servers ?? []).map((s) => viewOf(s.state, s.weight));
-  // Servers that left the config but still finish requests.
-  for (const st of states) if (st.service === name && st.draining) servers.push(viewOf(st, null));
+  const servers: ServerView[] = (runtime?.servers ?? []).map((s) => viewOf(s.url, s.state, live.servers.get(s.state.key) ?? NO_TRAFFIC, s.weight));
+  // Servers that left the config but still finish requests (keys are `service|url`).
+  const prefix = `${name}|`;
+  for (const [key, stats] of live.servers) {
+    if (stats.draining && key.startsWith(prefix) && !runtime?.servers.some((s) => s.state.key === key)) {
+      servers.push(viewOf(key.slice(prefix.length), states.get(key), stats, null));
+    }
+  }
   return {
     name,
     provider: report.provider,
@@ -59,7 +73,7 @@ export function serviceView(table: RoutingTable, states: readonly ServerState[],
           passHostHeader: runtime.passHostHeader,
           healthCheck: runtime.healthCheck ?? null,
           passiveHealthCheck: runtime.passiveHealthCheck ?? null,
-          panic: runtime.pool.panic,
+          panic: live.panic.has(name),
         }
       : {}),
     servers,

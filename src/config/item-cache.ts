@@ -1,66 +1,114 @@
+import { isDeepStrictEqual } from 'node:util';
+
+interface Entry<T> {
+  /** The raw item this value was made from. */
+  item: unknown;
+  value: T;
+  /** Last round that used the entry; older ones are dropped when a round ends. */
+  round: number;
+}
+
 /**
- * Remembers what validation made of items it saw valid, so a reload that changes one item out
- * of 10,000 validates one item. Items are found by identity first (providers hand back the very
- * same object for an unchanged item: the KV mirror, the file provider for an unchanged file),
- * else by content. Only valid items are kept (an error carries line numbers, which move when
- * other items do). The content map keeps just the entries the last round used, so memory stays
- * proportional to the live config; identity entries go with their objects.
+ * Remembers what validation made of each item it saw valid, per provider and item name, so a
+ * reload that changes one item out of 10,000 validates one item. An item is recognised by
+ * identity first (providers hand back the very same object for an unchanged item: the KV
+ * mirror, the file provider for an unchanged file, workers patching their config), else by
+ * content (a re-read file yields equal new objects). Only valid items are kept (an error
+ * carries line numbers, which move when other items do). Entries a round did not use are
+ * dropped when it ends, so memory stays proportional to the live config.
  */
 export class ItemCache<T> {
-  private readonly byObject = new WeakMap<object, Map<string, { key: string; value: T }>>();
-  private previous = new Map<string, T>();
-  private current = new Map<string, T>();
+  private readonly byProvider = new Map<string, Map<string, Entry<T>>>();
+  private round = 0;
+  private size = 0;
+  private used = 0;
 
-  /** `scope` is everything besides the item that decides the result (provider, name, …). */
-  get(scope: string, item: unknown): T | undefined {
-    if (isObject(item)) {
-      const entry = this.byObject.get(item)?.get(scope);
-      if (entry !== undefined) {
-        // Still in use: keep its content entry alive too (the key string is reused, no stringify).
-        this.current.set(entry.key, entry.value);
-        return entry.value;
+  /** Starts a validation round (a round that never ends — superseded — leaves no harm). */
+  beginRound(): void {
+    this.round++;
+    this.used = 0;
+  }
+
+  get(provider: string, name: string, item: unknown): T | undefined {
+    const entry = this.byProvider.get(provider)?.get(name);
+    if (entry === undefined) return undefined;
+    if (entry.item !== item) {
+      if (!sameData(entry.item, item)) return undefined;
+      // Same content in a new object: remember the new one, so next time identity finds it.
+      entry.item = item;
+    }
+    this.touch(entry);
+    return entry.value;
+  }
+
+  /** Records (or replaces) the value for an item valid in this round. */
+  set(provider: string, name: string, item: unknown, value: T): void {
+    let items = this.byProvider.get(provider);
+    if (!items) {
+      items = new Map();
+      this.byProvider.set(provider, items);
+    }
+    const entry = items.get(name);
+    if (entry) {
+      entry.item = item;
+      entry.value = value;
+      this.touch(entry);
+      return;
+    }
+    items.set(name, { item, value, round: this.round });
+    this.size++;
+    this.used++;
+  }
+
+  /** Ends a round: drops entries it did not use (walks the cache only when there are some). */
+  endRound(): void {
+    if (this.used === this.size) return;
+    for (const [provider, items] of this.byProvider) {
+      for (const [name, entry] of items) {
+        if (entry.round !== this.round) {
+          items.delete(name);
+          this.size--;
+        }
       }
+      if (items.size === 0) this.byProvider.delete(provider);
     }
-    const key = contentKey(scope, item);
-    const hit = this.current.get(key) ?? this.previous.get(key);
-    if (hit !== undefined) {
-      this.current.set(key, hit);
-      if (isObject(item)) this.remember(item, scope, key, hit);
-    }
-    return hit;
   }
 
-  set(scope: string, item: unknown, value: T): void {
-    const key = contentKey(scope, item);
-    this.current.set(key, value);
-    if (isObject(item)) this.remember(item, scope, key, value);
+  clear(): void {
+    this.byProvider.clear();
+    this.size = 0;
+    this.used = 0;
   }
 
-  /** Ends a validation round. */
-  rotate(): void {
-    this.previous = this.current;
-    this.current = new Map();
-  }
-
-  private remember(item: object, scope: string, key: string, value: T): void {
-    let scopes = this.byObject.get(item);
-    if (!scopes) {
-      scopes = new Map();
-      this.byObject.set(item, scopes);
-    }
-    scopes.set(scope, { key, value });
+  private touch(entry: Entry<T>): void {
+    if (entry.round === this.round) return;
+    entry.round = this.round;
+    this.used++;
   }
 }
 
-function isObject(v: unknown): v is object {
-  return typeof v === 'object' && v !== null;
+/**
+ * Deep equality for what parsers hand over (plain objects, arrays, primitives), several times
+ * faster than util.isDeepStrictEqual; anything else goes to the latter.
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (!isPlain(a) || !isPlain(b)) return isDeepStrictEqual(a, b);
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
-function contentKey(scope: string, item: unknown): string {
-  return `${scope}\u0000${JSON.stringify(item) ?? 'null'}`;
-}
-
-/** The scope of an item: who defines it, its name, and anything else its validity depends on. */
-export function itemScope(provider: string, name: string, extra = ''): string {
-  return `${provider}\u0000${name}\u0000${extra}`;
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -204,6 +204,14 @@ export const staticConfigSchema = z.strictObject({
       maxIdleConnsPerHost: z.number().int().min(0).default(200),
     })
     .prefault({}),
+  /**
+   * Processes that serve traffic: 1 = this process does everything; `auto` = one per CPU
+   * (nginx's `worker_processes auto`); N = exactly N. With more than one, this process runs the
+   * providers, health checks and the API, and ships each config to the workers (src/cluster/).
+   */
+  workers: z
+    .union([z.literal('auto'), z.number().int().min(1, 'workers is auto or a number of processes, at least 1').max(256, 'workers above 256 is surely a typo')])
+    .default(1),
 });
 
 export type StaticConfig = z.output<typeof staticConfigSchema>;

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { compiledRule, RuleError } from '../rules/index.js';
+import { runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
 import type {
   ConfigError,
   DynamicConfig,
@@ -9,7 +11,7 @@ import type {
   ValidatedConfig,
 } from './dynamic-config.js';
 import { defaultCookieName, routerSchema, serviceSchema } from './dynamic-schema.js';
-import { ItemCache, itemScope } from './item-cache.js';
+import { ItemCache } from './item-cache.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
 
@@ -18,161 +20,251 @@ export interface ValidateOptions {
   entryPoints: readonly string[];
 }
 
-const SUPPORTED_SECTIONS = new Set(['routers', 'services']);
+/** What validation made of a valid item; kept across rounds so an unchanged item costs a lookup. */
+interface Known<C> {
+  config: C;
+  qualified: string;
+  origin: string | undefined;
+  /** Immutable: shared by every ValidatedConfig the item appears unchanged in. */
+  report: ItemReport;
+}
 
-// Validated forms of items seen valid in the last round (immutable once made; shared by tables).
-const serviceCache = new ItemCache<ServiceConfig>();
-const routerCache = new ItemCache<RouterConfig>();
+const SUPPORTED_SECTIONS = new Set(['routers', 'services']);
+/** Items between two points where sliced validation may pause (a checked clock costs too). */
+const STEP = 64;
+
+// Validated forms of items seen valid (immutable once made; shared by configs and tables).
+const serviceCache = new ItemCache<Known<ServiceConfig>>();
+const routerCache = new ItemCache<Known<RouterConfig>>();
+/** A cached router is valid for these entry points only; other ones empty the router cache. */
+let routerCacheEntryPoints = '';
 
 /**
  * Merges every provider's snapshot into one config with qualified names and validates it item
  * by item: an invalid item is dropped with an error naming it; everything else goes live.
  */
 export function validateSnapshots(snapshots: Iterable<ProviderSnapshot>, options: ValidateOptions): ValidatedConfig {
+  return runToEnd(validationSteps([...snapshots], options));
+}
+
+/**
+ * The same validation in time slices that yield to the event loop, so a large new config does
+ * not stall requests; `isStale` abandons it (a newer snapshot arrived) between two slices.
+ */
+export function validateSnapshotsSliced(
+  snapshots: Iterable<ProviderSnapshot>,
+  options: ValidateOptions,
+  isStale?: () => boolean,
+): Promise<SlicedResult<ValidatedConfig>> {
+  return runInSlices(validationSteps([...snapshots], options), isStale);
+}
+
+function* validationSteps(snapshots: readonly ProviderSnapshot[], options: ValidateOptions): Steps<ValidatedConfig> {
   const config: DynamicConfig = { http: { routers: {}, services: {} } };
   const status: ValidatedConfig['status'] = { routers: {}, services: {} };
   const errors: ConfigError[] = [];
-  const pendingRouters: Array<{ name: string; router: RouterConfig; report: ItemReport; snapshot: ProviderSnapshot }> = [];
+  // Routers are checked against services once every provider is in (parallel arrays: no pair objects).
+  const pendingRouters: Array<Known<RouterConfig>> = [];
+  const pendingSnapshots: ProviderSnapshot[] = [];
+  const entryPointsKey = options.entryPoints.join(',');
+  if (entryPointsKey !== routerCacheEntryPoints) {
+    routerCache.clear();
+    routerCacheEntryPoints = entryPointsKey;
+  }
+  serviceCache.beginRound();
+  routerCache.beginRound();
+  let count = 0;
 
   for (const snapshot of snapshots) {
     const { provider } = snapshot;
     for (const e of snapshot.errors ?? []) errors.push(e);
     const origin = (path: string): string | undefined => originOf(snapshot.origins, path);
     const raw = snapshot.config ?? {};
-    for (const key of Object.keys(raw)) {
-      if (key !== 'http') {
-        errors.push({ provider, item: `${key} configuration`, field: '', message: `${key} is not supported yet; only http routers and services are`, origin: origin(key) });
-      }
-    }
-    for (const key of Object.keys(raw.http ?? {})) {
-      if (!SUPPORTED_SECTIONS.has(key)) {
-        errors.push({ provider, item: `http.${key}`, field: '', message: `http.${key} is not supported yet; only routers and services are`, origin: origin(`http.${key}`) });
-      }
-    }
+    checkSections(raw, provider, origin, errors);
 
-    for (const [name, item] of Object.entries(raw.http?.services ?? {})) {
-      const qualified = qualify(name, provider);
-      const label = `service ${qualified}`;
-      const base = `http.services.${name}`;
-      const scope = itemScope(provider, name);
-      const known = serviceCache.get(scope, item);
+    const services = raw.http?.services ?? {};
+    for (const name of Object.keys(services)) {
+      if (++count % STEP === 0) yield;
+      const item = services[name];
+      // No origins (tests, bench): no path string to build per item.
+      const at = snapshot.origins && origin(`http.services.${name}`);
+      const known = recall(serviceCache, provider, name, item, at);
       if (known) {
-        config.http.services[qualified] = known;
-        status.services[qualified] = report(provider, [], known, origin(base));
+        config.http.services[known.qualified] = known.config;
+        status.services[known.qualified] = known.report;
         continue;
       }
-      const itemErrors: ConfigError[] = [];
-      if (name.includes('@')) {
-        itemErrors.push({ provider, item: label, field: '', message: 'a service name must not contain "@"; the provider suffix is added for you', origin: origin(base) });
-      }
-      const parsed = serviceSchema.safeParse(item ?? {});
-      let service: ServiceConfig | undefined;
-      if (!parsed.success) {
-        for (const i of issuesOf(parsed.error)) {
-          itemErrors.push({ provider, item: label, field: i.field, message: i.message, origin: origin(dottedPath(base, i.path)) });
-        }
-      } else {
-        const lb = parsed.data.loadBalancer;
-        const seen = new Set<string>();
-        lb.servers.forEach((s, i) => {
-          const normal = new URL(s.url).href;
-          if (seen.has(normal)) {
-            itemErrors.push({ provider, item: label, field: `loadBalancer.servers[${i}].url`, message: `server ${s.url} is listed twice; list each server once and use weight to give it a bigger share`, origin: origin(`${base}.loadBalancer.servers.${i}.url`) });
-          }
-          seen.add(normal);
-        });
-        const cookie = lb.sticky?.cookie;
-        service = {
-          loadBalancer: {
-            strategy: lb.strategy,
-            servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight })),
-            passHostHeader: lb.passHostHeader,
-            retries: lb.retries,
-            retryBodyLimit: lb.retryBodyLimit,
-            slowStart: lb.slowStart,
-            panicThreshold: lb.panicThreshold,
-            ...(lb.healthCheck ? { healthCheck: lb.healthCheck } : {}),
-            ...(lb.passiveHealthCheck ? { passiveHealthCheck: lb.passiveHealthCheck } : {}),
-            ...(cookie ? { sticky: { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } } } : {}),
-          },
-        };
-      }
+      yield; // a full validation is costly enough to check the clock after each one
+      const qualified = qualify(name, provider);
+      const { service, itemErrors } = validateService(provider, name, qualified, item, origin);
       errors.push(...itemErrors);
-      if (itemErrors.length === 0 && service) {
+      if (service) {
+        const fresh: Known<ServiceConfig> = { config: service, qualified, origin: at, report: report(provider, [], service, at) };
+        serviceCache.set(provider, name, item, fresh);
         config.http.services[qualified] = service;
-        serviceCache.set(scope, item, service);
+        status.services[qualified] = fresh.report;
+      } else {
+        status.services[qualified] = report(provider, itemErrors, item, at);
       }
-      status.services[qualified] = report(provider, itemErrors, itemErrors.length === 0 && service ? service : item, origin(base));
     }
 
-    for (const [name, item] of Object.entries(raw.http?.routers ?? {})) {
-      const qualified = qualify(name, provider);
-      const label = `router ${qualified}`;
-      const base = `http.routers.${name}`;
-      // Entry points are part of the key: whether a router is valid depends on them.
-      const scope = itemScope(provider, name, options.entryPoints.join(','));
-      const known = routerCache.get(scope, item);
-      if (known) {
-        const rep = report(provider, [], known, origin(base));
-        status.routers[qualified] = rep;
-        pendingRouters.push({ name: qualified, router: known, report: rep, snapshot });
-        continue;
-      }
-      const itemErrors: ConfigError[] = [];
-      if (name.includes('@')) {
-        itemErrors.push({ provider, item: label, field: '', message: 'a router name must not contain "@"; the provider suffix is added for you', origin: origin(base) });
-      }
-      const parsed = routerSchema.safeParse(item ?? {});
-      if (!parsed.success) {
-        for (const i of issuesOf(parsed.error)) {
-          itemErrors.push({ provider, item: label, field: i.field, message: i.message, origin: origin(dottedPath(base, i.path)) });
+    const routers = raw.http?.routers ?? {};
+    for (const name of Object.keys(routers)) {
+      if (++count % STEP === 0) yield;
+      const item = routers[name];
+      const at = snapshot.origins && origin(`http.routers.${name}`);
+      let known = recall(routerCache, provider, name, item, at);
+      if (!known) {
+        yield;
+        const qualified = qualify(name, provider);
+        const { router, itemErrors } = validateRouter(provider, name, qualified, item, origin, options.entryPoints);
+        if (!router || itemErrors.length > 0) {
+          errors.push(...itemErrors);
+          // The report shows the validated form when the fields parsed, else what the provider gave.
+          status.routers[qualified] = report(provider, itemErrors, router ?? item, at);
+          continue;
         }
-        errors.push(...itemErrors);
-        status.routers[qualified] = report(provider, itemErrors, item, origin(base));
-        continue;
+        known = { config: router, qualified, origin: at, report: report(provider, [], router, at) };
+        routerCache.set(provider, name, item, known);
       }
-      const r = parsed.data;
-      try {
-        compiledRule(r.rule);
-      } catch (err) {
-        if (!(err instanceof RuleError)) throw err;
-        itemErrors.push({ provider, item: label, field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${base}.rule`) });
-      }
-      for (const [i, ep] of r.entryPoints.entries()) {
-        if (!options.entryPoints.includes(ep)) {
-          itemErrors.push({ provider, item: label, field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${options.entryPoints.join(', ')}`, origin: origin(`${base}.entryPoints.${i}`) });
-        }
-      }
-      const router: RouterConfig = { entryPoints: r.entryPoints, rule: r.rule, priority: r.priority, service: qualify(r.service, provider) };
-      const rep = report(provider, itemErrors, router, origin(base));
-      status.routers[qualified] = rep;
-      if (itemErrors.length > 0) {
-        errors.push(...itemErrors);
-        continue;
-      }
-      routerCache.set(scope, item, router);
-      pendingRouters.push({ name: qualified, router, report: rep, snapshot });
+      status.routers[known.qualified] = known.report;
+      pendingRouters.push(known);
+      pendingSnapshots.push(snapshot);
     }
   }
-  serviceCache.rotate();
-  routerCache.rotate();
+  serviceCache.endRound();
+  routerCache.endRound();
 
   // References are checked after every provider is in: a router may name another provider's service.
-  for (const { name, router, report: rep, snapshot } of pendingRouters) {
+  for (let i = 0; i < pendingRouters.length; i++) {
+    if (i % STEP === STEP - 1) yield;
+    const { config: router, qualified: name, report: rep } = pendingRouters[i]!;
     if (config.http.services[router.service]) {
       config.http.routers[name] = router;
       continue;
     }
+    const snapshot = pendingSnapshots[i]!;
     const known = status.services[router.service];
     const message = known
       ? `service ${router.service} is disabled because of its own errors; fix the service`
       : `service ${router.service} does not exist${closestName(router.service, Object.keys(status.services))}`;
     const e: ConfigError = { provider: snapshot.provider, item: `router ${name}`, field: 'service', message, origin: originOf(snapshot.origins, `http.routers.${name.slice(0, name.lastIndexOf('@'))}.service`) };
     errors.push(e);
-    rep.status = 'disabled';
-    rep.errors.push(formatShort(e));
+    // A new report: the cached one stays 'enabled' for the configs where the service exists.
+    status.routers[name] = { ...rep, status: 'disabled', errors: [...rep.errors, formatShort(e)] };
   }
   return { config, status, errors };
+}
+
+function checkSections(raw: ProviderSnapshot['config'], provider: string, origin: (path: string) => string | undefined, errors: ConfigError[]): void {
+  for (const key of Object.keys(raw)) {
+    if (key !== 'http') {
+      errors.push({ provider, item: `${key} configuration`, field: '', message: `${key} is not supported yet; only http routers and services are`, origin: origin(key) });
+    }
+  }
+  for (const key of Object.keys(raw.http ?? {})) {
+    if (!SUPPORTED_SECTIONS.has(key)) {
+      errors.push({ provider, item: `http.${key}`, field: '', message: `http.${key} is not supported yet; only routers and services are`, origin: origin(`http.${key}`) });
+    }
+  }
+}
+
+/** An item through its zod schema, with the name check services and routers share. */
+function parseItem<T>(
+  kind: 'service' | 'router',
+  schema: z.ZodType<T>,
+  provider: string,
+  name: string,
+  qualified: string,
+  item: unknown,
+  origin: (path: string) => string | undefined,
+): { data: T | undefined; itemErrors: ConfigError[]; label: string; base: string } {
+  const label = `${kind} ${qualified}`;
+  const base = `http.${kind}s.${name}`;
+  const itemErrors: ConfigError[] = [];
+  if (name.includes('@')) {
+    itemErrors.push({ provider, item: label, field: '', message: `a ${kind} name must not contain "@"; the provider suffix is added for you`, origin: origin(base) });
+  }
+  const parsed = schema.safeParse(item ?? {});
+  if (!parsed.success) {
+    for (const i of issuesOf(parsed.error)) {
+      itemErrors.push({ provider, item: label, field: i.field, message: i.message, origin: origin(dottedPath(base, i.path)) });
+    }
+    return { data: undefined, itemErrors, label, base };
+  }
+  return { data: parsed.data, itemErrors, label, base };
+}
+
+function validateService(
+  provider: string,
+  name: string,
+  qualified: string,
+  item: unknown,
+  origin: (path: string) => string | undefined,
+): { service: ServiceConfig | undefined; itemErrors: ConfigError[] } {
+  const { data, itemErrors, label, base } = parseItem('service', serviceSchema, provider, name, qualified, item, origin);
+  if (!data) return { service: undefined, itemErrors };
+  const lb = data.loadBalancer;
+  const seen = new Set<string>();
+  lb.servers.forEach((s, i) => {
+    const normal = new URL(s.url).href;
+    if (seen.has(normal)) {
+      itemErrors.push({ provider, item: label, field: `loadBalancer.servers[${i}].url`, message: `server ${s.url} is listed twice; list each server once and use weight to give it a bigger share`, origin: origin(`${base}.loadBalancer.servers.${i}.url`) });
+    }
+    seen.add(normal);
+  });
+  if (itemErrors.length > 0) return { service: undefined, itemErrors };
+  const cookie = lb.sticky?.cookie;
+  const service: ServiceConfig = {
+    loadBalancer: {
+      strategy: lb.strategy,
+      servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight })),
+      passHostHeader: lb.passHostHeader,
+      retries: lb.retries,
+      retryBodyLimit: lb.retryBodyLimit,
+      slowStart: lb.slowStart,
+      panicThreshold: lb.panicThreshold,
+      ...(lb.healthCheck ? { healthCheck: lb.healthCheck } : {}),
+      ...(lb.passiveHealthCheck ? { passiveHealthCheck: lb.passiveHealthCheck } : {}),
+      ...(cookie ? { sticky: { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } } } : {}),
+    },
+  };
+  return { service, itemErrors };
+}
+
+function validateRouter(
+  provider: string,
+  name: string,
+  qualified: string,
+  item: unknown,
+  origin: (path: string) => string | undefined,
+  entryPoints: readonly string[],
+): { router: RouterConfig | undefined; itemErrors: ConfigError[] } {
+  // `router` is set whenever the fields parsed; it is valid only without itemErrors.
+  const { data: r, itemErrors, label, base } = parseItem('router', routerSchema, provider, name, qualified, item, origin);
+  if (!r) return { router: undefined, itemErrors };
+  try {
+    compiledRule(r.rule);
+  } catch (err) {
+    if (!(err instanceof RuleError)) throw err;
+    itemErrors.push({ provider, item: label, field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${base}.rule`) });
+  }
+  for (const [i, ep] of r.entryPoints.entries()) {
+    if (!entryPoints.includes(ep)) {
+      itemErrors.push({ provider, item: label, field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${entryPoints.join(', ')}`, origin: origin(`${base}.entryPoints.${i}`) });
+    }
+  }
+  return { router: { entryPoints: r.entryPoints, rule: r.rule, priority: r.priority, service: qualify(r.service, provider) }, itemErrors };
+}
+
+/** What validation made of an unchanged item; its report follows it when its place in the source moved. */
+function recall<C>(cache: ItemCache<Known<C>>, provider: string, name: string, item: unknown, origin: string | undefined): Known<C> | undefined {
+  const known = cache.get(provider, name, item);
+  if (!known || known.origin === origin) return known;
+  const { origin: _old, ...rep } = known.report;
+  const moved = { ...known, origin, report: origin ? { ...rep, origin } : rep };
+  cache.set(provider, name, item, moved);
+  return moved;
 }
 
 function report(provider: string, errs: ConfigError[], config: unknown, origin: string | undefined): ItemReport {

@@ -20,7 +20,8 @@ import { toMatchRequest } from './match-request.js';
 export class EntryPoint {
   readonly server: http.Server;
   private readonly isTrusted: (ip: string) => boolean;
-  private readonly sockets = new Set<Socket>();
+  /** Open connections, each with what its requests share (peer, trust, the untrusted ForwardInfo). */
+  private readonly sockets = new Map<Socket, ForwardInfo>();
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | undefined;
@@ -46,7 +47,7 @@ export class EntryPoint {
     );
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
+      this.sockets.set(socket, this.connectionInfo(socket));
       socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -94,7 +95,7 @@ export class EntryPoint {
   /** Step 3: whatever is still open is cut; resolves when the listener is fully closed. */
   async destroy(): Promise<void> {
     this.stopAccepting();
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets.keys()) socket.destroy();
     await this.closed;
     if (this.sweeper) clearInterval(this.sweeper);
   }
@@ -104,17 +105,28 @@ export class EntryPoint {
     return this.active;
   }
 
-  private forwardInfo(req: IncomingMessage): ForwardInfo {
-    const peer = normalizeIp(req.socket.remoteAddress);
-    const trusted = this.isTrusted(peer);
-    return {
-      peer,
-      clientIp: trusted ? clientIpOf(peer, req.headers['x-forwarded-for'], this.isTrusted) : peer,
-      trusted,
-      proto: 'http',
-      port: req.socket.localPort ?? 0,
-    };
+  /** Peer, trust and port are the same for every request of a connection: worked out once. */
+  private connectionInfo(socket: Socket): ForwardInfo {
+    const peer = normalizeIp(socket.remoteAddress);
+    return { peer, clientIp: peer, trusted: this.isTrusted(peer), proto: 'http', port: socket.localPort ?? 0 };
   }
+
+  /** An untrusted peer's requests share its connection's info; a trusted peer names the client per request. */
+  private forwardInfo(req: IncomingMessage): ForwardInfo {
+    const conn = this.sockets.get(req.socket) ?? this.connectionInfo(req.socket);
+    if (!conn.trusted) return conn;
+    return { ...conn, clientIp: clientIpOf(conn.peer, req.headers['x-forwarded-for'], this.isTrusted) };
+  }
+
+  /** The one place a request of this entry point ends (called once per request, on its response's 'close'). */
+  private readonly requestEnded = (): void => {
+    this.active--;
+    if (this.active === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
 
   /**
    * The route for a request, from the table current right now (read once: the request keeps
@@ -126,14 +138,6 @@ export class EntryPoint {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.active++;
-    res.once('close', () => {
-      this.active--;
-      if (this.active === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    });
     const info = this.forwardInfo(req);
     let route;
     try {
@@ -141,14 +145,17 @@ export class EntryPoint {
     } catch (err) {
       // A request target that is not a URL (absolute-form garbage) cannot be routed.
       this.log.debug({ err }, 'unroutable request');
+      res.on('close', this.requestEnded);
       respond(res, 400, 'Bad Request');
       return;
     }
     if (!route) {
+      res.on('close', this.requestEnded);
       respond(res, 404, '404 page not found');
       return;
     }
-    this.forwarders.http.web(req, res, route.service, info);
+    // The forwarder's own 'close' listener ends the request here too (one listener, not two).
+    this.forwarders.http.web(req, res, route.service, info, this.requestEnded);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {

@@ -1,21 +1,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+/** Shared by the requests of one connection when the peer is untrusted: never mutated. */
 export interface ForwardInfo {
   /** The socket peer. */
-  peer: string;
+  readonly peer: string;
   /** The real client IP (see entrypoints/client-ip.ts). */
-  clientIp: string;
+  readonly clientIp: string;
   /** Whether the peer is a trusted proxy whose X-Forwarded-* we keep. */
-  trusted: boolean;
-  proto: 'http' | 'https' | 'ws' | 'wss';
+  readonly trusted: boolean;
+  readonly proto: 'http' | 'https' | 'ws' | 'wss';
   /** The entry point's local port. */
-  port: number;
+  readonly port: number;
 }
 
 const FORWARDED = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip'];
 
 /**
- * Sets X-Forwarded-For/Proto/Host/Port and X-Real-Ip. Headers from an untrusted peer are
+ * Sets X-Forwarded-For/Proto/Host/Port and X-Real-Ip in place, for WebSocket handshakes (HTTP
+ * requests get the same from upstream-request-headers.ts). Headers from an untrusted peer are
  * replaced, never believed: a client cannot choose the IP a backend sees.
  */
 export function setForwardedHeaders(headers: IncomingHttpHeaders, info: ForwardInfo): void {

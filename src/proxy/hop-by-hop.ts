@@ -4,6 +4,31 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate'];
 
 /**
+ * Never forwarded by the HTTP forwarder, whatever the direction: the hop-by-hop headers, plus
+ * Transfer-Encoding (each side frames its own bodies) and Expect (Node's server already
+ * answered the client's `100-continue`; undici refuses to send it).
+ */
+export const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'transfer-encoding', 'expect']);
+
+const ONLY_OPTION = /^\s*(?:keep-alive|close)\s*$/i;
+
+/**
+ * The extra header names a Connection header lists (RFC 9110 §7.6.1), lower-cased; undefined
+ * in the common case where it lists only `close`/`keep-alive`/`upgrade` options, so callers
+ * allocate nothing then.
+ */
+export function connectionListed(value: string | undefined): string[] | undefined {
+  if (value === undefined || value === '' || ONLY_OPTION.test(value)) return undefined;
+  let names: string[] | undefined;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;
+    (names ??= []).push(name);
+  }
+  return names;
+}
+
+/**
  * The header names not to forward: the hop-by-hop ones and those the Connection header lists.
  * `keepUpgrade` keeps Connection/Upgrade for a WebSocket handshake, which must reach the peer.
  */
@@ -23,7 +48,7 @@ export function hopByHopNames(headers: IncomingHttpHeaders | OutgoingHttpHeaders
   return names;
 }
 
-/** Deletes hop-by-hop headers in place. Transfer-Encoding stays: Node re-frames request bodies itself. */
+/** Deletes hop-by-hop headers in place (WebSocket handshakes). Transfer-Encoding stays. */
 export function stripHopByHop(headers: IncomingHttpHeaders | OutgoingHttpHeaders, keepUpgrade = false): void {
   for (const name of hopByHopNames(headers, keepUpgrade)) delete headers[name];
 }

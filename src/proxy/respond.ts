@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 /** A short plain-text answer of our own (404, 502, 503, 504), unless a response already started. */
 export function respond(res: ServerResponse, status: number, body: string): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) + 1 });
+  // The reason phrase is named: an upstream status line that failed to go out may have set another.
+  res.writeHead(status, STATUS_CODES[status] ?? '', { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) + 1 });
   res.end(`${body}\n`);
 }
 

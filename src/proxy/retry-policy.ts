@@ -4,8 +4,11 @@ import { UpstreamTimeoutError } from './upstream-error.js';
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** The request never reached the server: safe to send elsewhere whatever its method. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
-/** The connection broke before any response byte: the server may or may not have acted. */
-const RESET = new Set(['ECONNRESET', 'EPIPE']);
+/**
+ * The connection broke before any response byte: the server may or may not have acted.
+ * UND_ERR_SOCKET is undici's "other side closed" / "closed" (the peer's FIN instead of a response).
+ */
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 export function isIdempotent(req: IncomingMessage): boolean {
   return IDEMPOTENT.has(req.method ?? 'GET');

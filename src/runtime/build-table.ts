@@ -1,12 +1,16 @@
 import { StickyCookie } from '../balancer/sticky-cookie.js';
 import { strategies } from '../balancer/strategies.js';
 import type { BalancerOptions, BalancerServer } from '../balancer/types.js';
-import type { ValidatedConfig } from '../config/dynamic-config.js';
-import { compiledRule } from '../rules/index.js';
+import type { ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
+import { runToEnd, type Steps } from '../time-slices.js';
 import { HostIndex } from './host-index.js';
+import { MapDraft } from './map-draft.js';
+import { orderRoutes, STEP } from './route-order.js';
 import { RouterSet, type Route, type RoutingTable, type ServiceRuntime } from './routing-table.js';
 import { ServicePool } from './service-pool.js';
 import type { ServerRegistry } from './server-registry.js';
+import type { ServerState } from './server-state.js';
+import type { SpareServices } from './spare-services.js';
 
 export interface BuildOptions {
   version: number;
@@ -15,63 +19,145 @@ export interface BuildOptions {
   balancer?: BalancerOptions;
   /** A pool entered or left panic mode (too few servers available). */
   onPanic?: (service: string, panic: boolean, available: number, total: number) => void;
+  /** The table this one replaces: its services and routes whose config is the same object are reused. */
+  previous?: RoutingTable;
+  /** Services of builds abandoned since `previous` (reused alike); this build adds the ones it makes. */
+  spare?: SpareServices;
 }
 
 /**
- * Turns a validated config into an immutable RoutingTable. Server state comes from the
- * registry (same object for the same service + URL); servers that left start draining.
+ * Turns a validated config into an immutable RoutingTable in one go (see buildSteps).
  */
 export function buildRoutingTable(source: ValidatedConfig, registry: ServerRegistry, options: BuildOptions): RoutingTable {
-  const services = new Map<string, ServiceRuntime>();
-  const liveServers = new Set<string>();
-  for (const [name, svc] of Object.entries(source.config.http.services)) {
-    const lb = svc.loadBalancer;
-    const servers: BalancerServer[] = lb.servers.map((s) => {
-      const state = registry.acquire(name, s.url, lb.healthCheck !== undefined);
-      liveServers.add(state.key);
-      return { url: s.url, weight: s.weight, state };
-    });
-    const pool = new ServicePool(
-      servers,
-      strategies[lb.strategy],
-      registry.pool(name),
-      { slowStart: lb.slowStart, panicThreshold: lb.panicThreshold },
-      options.balancer,
-      (panic, available, total) => options.onPanic?.(name, panic, available, total),
-    );
-    services.set(name, {
-      name,
-      strategy: lb.strategy,
-      servers,
-      pool,
-      sticky: lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined,
-      passHostHeader: lb.passHostHeader,
-      healthCheck: lb.healthCheck,
-      passiveHealthCheck: lb.passiveHealthCheck,
-      retries: lb.retries,
-      retryBodyLimit: lb.retryBodyLimit,
-    });
+  return runToEnd(buildSteps(source, registry, options));
+}
+
+/**
+ * The build as steps a time-sliced run may pause between. Server state comes from the registry
+ * (same object for the same service + URL); a service whose validated config is the same object
+ * as in `previous` keeps its ServiceRuntime — pool, stickiness, servers — so its balancing goes
+ * on exactly as if there had been no reload. The last step, and only it, touches what the
+ * published table shares: servers that left start draining there.
+ */
+export function* buildSteps(source: ValidatedConfig, registry: ServerRegistry, options: BuildOptions): Steps<RoutingTable> {
+  const { previous } = options;
+  const { services, replaced, removed } = yield* buildServices(source.config.http.services, registry, options);
+  const routes = yield* orderRoutes(source.config.http.routers, services, previous);
+  const entryPoints = yield* indexRoutes(routes, options.entryPoints, previous);
+  drainLeft(services, [...replaced, ...(removed ? servicesGone(previous!.services, services) : [])], registry, options);
+  return { version: options.version, entryPoints, services, routes, source };
+}
+
+function* buildServices(
+  configs: Readonly<Record<string, ServiceConfig>>,
+  registry: ServerRegistry,
+  options: BuildOptions,
+): Steps<{ services: ReadonlyMap<string, ServiceRuntime>; replaced: ServiceRuntime[]; removed: boolean }> {
+  const before = options.previous?.services;
+  const services = new MapDraft(before);
+  /** Previous runtimes of services that are still there but changed. */
+  const replaced: ServiceRuntime[] = [];
+  let stayed = 0;
+  for (const name of Object.keys(configs)) {
+    if (services.size % STEP === STEP - 1) yield;
+    const config = configs[name]!;
+    let service = before?.get(name);
+    if (service) stayed++;
+    if (service?.config !== config) {
+      if (service) replaced.push(service);
+      service = options.spare?.find(name, config);
+      if (!service) {
+        yield; // a new service acquires servers and builds a pool: check the clock after each
+        service = newServiceRuntime(name, config, registry, options);
+        options.spare?.add(service);
+      }
+    }
+    services.set(name, service);
   }
-  registry.retainOnly(liveServers, new Set(services.keys()));
+  // Only when some previous service is missing does anyone need to look for which.
+  return { services: services.done(), replaced, removed: before !== undefined && stayed < before.size };
+}
 
-  // Priority order: higher priority first; 0 means "length of the rule" (Traefik); ties by name
-  // so the order never depends on the order providers happened to list things.
-  const routes = Object.entries(source.config.http.routers)
-    .map(([name, r]) => ({ name, r, priority: r.priority > 0 ? r.priority : r.rule.length }))
-    .sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+function servicesGone(before: ReadonlyMap<string, ServiceRuntime>, services: ReadonlyMap<string, ServiceRuntime>): ServiceRuntime[] {
+  const gone: ServiceRuntime[] = [];
+  for (const [name, service] of before) if (!services.has(name)) gone.push(service);
+  return gone;
+}
 
+function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, options: BuildOptions): ServiceRuntime {
+  const lb = config.loadBalancer;
+  // Not `options` itself in the closure: it holds the previous table, and a pool outlives its build.
+  const { onPanic } = options;
+  const servers: BalancerServer[] = lb.servers.map((s) => ({
+    url: s.url,
+    weight: s.weight,
+    state: registry.acquire(name, s.url, lb.healthCheck !== undefined),
+  }));
+  const pool = new ServicePool(
+    servers,
+    strategies[lb.strategy],
+    registry.pool(name),
+    { slowStart: lb.slowStart, panicThreshold: lb.panicThreshold },
+    options.balancer,
+    (panic, available, total) => onPanic?.(name, panic, available, total),
+  );
+  return {
+    name,
+    config,
+    strategy: lb.strategy,
+    servers,
+    pool,
+    sticky: lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined,
+    passHostHeader: lb.passHostHeader,
+    healthCheck: lb.healthCheck,
+    passiveHealthCheck: lb.passiveHealthCheck,
+    retries: lb.retries,
+    retryBodyLimit: lb.retryBodyLimit,
+  };
+}
+
+/** One HostIndex per entry point; the previous table's when its routes and entry points are the same. */
+function* indexRoutes(routes: ReadonlyMap<string, Route>, entryPoints: readonly string[], previous: RoutingTable | undefined): Steps<ReadonlyMap<string, RouterSet>> {
+  if (previous?.routes === routes && sameNames(previous.entryPoints, entryPoints)) return previous.entryPoints;
   const indexes = new Map<string, HostIndex<Route>>();
-  for (const ep of options.entryPoints) indexes.set(ep, new HostIndex<Route>());
-  routes.forEach(({ name, r, priority }, order) => {
-    const service = services.get(r.service);
-    if (!service) return; // validation already disabled it
-    const { matcher, hosts } = compiledRule(r.rule);
-    const route: Route = { name, priority, order, matcher, service };
-    const eps = r.entryPoints.length > 0 ? r.entryPoints : options.entryPoints;
-    for (const ep of eps) indexes.get(ep)?.add(route, hosts);
-  });
+  for (const ep of entryPoints) indexes.set(ep, new HostIndex<Route>());
+  let n = 0;
+  for (const route of routes.values()) {
+    if (++n % STEP === 0) yield;
+    const eps = route.config.entryPoints.length > 0 ? route.config.entryPoints : entryPoints;
+    for (const ep of eps) indexes.get(ep)?.add(route, route.hosts);
+  }
+  const sets = new Map<string, RouterSet>();
+  for (const [ep, index] of indexes) sets.set(ep, new RouterSet(index));
+  return sets;
+}
 
-  const entryPoints = new Map<string, RouterSet>();
-  for (const [ep, index] of indexes) entryPoints.set(ep, new RouterSet(index));
-  return { version: options.version, entryPoints, services, source };
+function sameNames(map: ReadonlyMap<string, unknown>, names: readonly string[]): boolean {
+  if (map.size !== names.length) return false;
+  let i = 0;
+  for (const name of map.keys()) if (name !== names[i++]) return false;
+  return true;
+}
+
+/**
+ * Servers of the services `before` (the previous table's that changed or went) and of abandoned
+ * builds' that the new table does not hold start draining; pools of services that are gone are
+ * forgotten. Costs what changed: unchanged services are never looked at.
+ */
+function drainLeft(services: ReadonlyMap<string, ServiceRuntime>, before: readonly ServiceRuntime[], registry: ServerRegistry, options: BuildOptions): void {
+  const left: ServerState[] = [];
+  const gone = new Set<string>();
+  const release = (old: ServiceRuntime): void => {
+    const now = services.get(old.name);
+    if (now === old) return;
+    if (!now) gone.add(old.name);
+    const kept = new Set(now?.servers.map((s) => s.state));
+    for (const s of old.servers) if (!kept.has(s.state)) left.push(s.state);
+  };
+  for (const old of before) release(old);
+  if (options.spare) {
+    for (const old of options.spare.values()) release(old);
+    options.spare.clear();
+  }
+  if (left.length > 0 || gone.size > 0) registry.drain(left, gone);
 }

@@ -23,10 +23,14 @@ export class HostIndex<T extends Ordered> {
       this.anyHost.push(item);
       return;
     }
-    for (const host of new Set(hosts)) {
-      if (host.startsWith('*.')) push(this.wildcard, host.slice(2), item);
-      else push(this.exact, host, item);
-    }
+    // One host is the common case: no Set to drop duplicates.
+    if (hosts.length === 1) this.addHost(item, hosts[0]!);
+    else for (const host of new Set(hosts)) this.addHost(item, host);
+  }
+
+  private addHost(item: T, host: string): void {
+    if (host.startsWith('*.')) push(this.wildcard, host.slice(2), item);
+    else push(this.exact, host, item);
   }
 
   get size(): number {

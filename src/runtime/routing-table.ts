@@ -1,6 +1,6 @@
 import type { BalancerServer, StrategyName } from '../balancer/types.js';
 import type { StickyCookie } from '../balancer/sticky-cookie.js';
-import type { HealthCheckConfig, PassiveHealthCheckConfig, ValidatedConfig } from '../config/dynamic-config.js';
+import type { HealthCheckConfig, PassiveHealthCheckConfig, RouterConfig, ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
 import type { ServicePool } from './service-pool.js';
 import type { MatchRequest, RuleMatcher } from '../rules/types.js';
 import type { HostIndex } from './host-index.js';
@@ -14,20 +14,33 @@ export interface RoutingTable {
   readonly version: number;
   readonly entryPoints: ReadonlyMap<string, RouterSet>;
   readonly services: ReadonlyMap<string, ServiceRuntime>;
+  /** Every route by router name, in priority order. */
+  readonly routes: ReadonlyMap<string, Route>;
   readonly source: ValidatedConfig;
 }
 
+/**
+ * Routes and services are immutable too, so the next table reuses those whose config is the
+ * same object (validation hands back the same object for an unchanged item): a reload costs
+ * what changed. A ServicePool's own balancing state is shared state that must survive reloads anyway.
+ */
 export interface Route {
   readonly name: string;
   readonly priority: number;
   /** Position in priority order; lower = tried first. */
   readonly order: number;
   readonly matcher: RuleMatcher;
+  /** Hosts the rule requires (for the host index), or null. */
+  readonly hosts: readonly string[] | null;
   readonly service: ServiceRuntime;
+  /** The validated router this route was built from. */
+  readonly config: RouterConfig;
 }
 
 export interface ServiceRuntime {
   readonly name: string;
+  /** The validated service this runtime was built from. */
+  readonly config: ServiceConfig;
   readonly strategy: StrategyName;
   readonly servers: readonly BalancerServer[];
   /** Health-aware balancing over the servers. */

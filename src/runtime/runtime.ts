@@ -1,14 +1,39 @@
 import type { Logger } from 'pino';
 import type { BalancerOptions } from '../balancer/types.js';
 import type { ValidatedConfig } from '../config/dynamic-config.js';
-import { buildRoutingTable } from './build-table.js';
+import { runInSlices } from '../time-slices.js';
+import { buildRoutingTable, buildSteps } from './build-table.js';
 import type { RoutingTable } from './routing-table.js';
 import { ServerRegistry, type AgentOptions } from './server-registry.js';
+import { SpareServices } from './spare-services.js';
 
-/** Holds the current RoutingTable and swaps it with one assignment on every new config. */
+export type ApplyResult =
+  | {
+      status: 'applied';
+      table: RoutingTable;
+      /** From apply() to the swap, waits between slices included (ms). */
+      buildMs: number;
+      /** Time spent building, without the waits (ms). */
+      busyMs: number;
+    }
+  /** A newer config was applied before this one's table was done; this one was dropped. */
+  | { status: 'superseded' };
+
+const SUPERSEDED: ApplyResult = { status: 'superseded' };
+
+/**
+ * Holds the current RoutingTable and swaps it with one assignment on every new config. Tables
+ * are built in time slices, so a big build never stalls requests for long, one at a time; a
+ * newer config abandons the build under way at its next slice. Tables are published in the
+ * order their configs came, never an older one after a newer one.
+ */
 export class Runtime {
   readonly registry: ServerRegistry;
   private current: RoutingTable;
+  /** Bumped by every apply(); a build whose ticket is no longer the latest is abandoned. */
+  private latest = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly spare = new SpareServices();
 
   constructor(
     private readonly entryPointNames: readonly string[],
@@ -29,10 +54,24 @@ export class Runtime {
     return this.current;
   }
 
-  /** Builds a table for `config` and makes it current; returns how long the build took (ms). */
-  apply(config: ValidatedConfig): { table: RoutingTable; buildMs: number } {
+  /** Builds a table for `config` and makes it current, unless a newer config comes first. */
+  apply(config: ValidatedConfig): Promise<ApplyResult> {
+    const ticket = ++this.latest;
     const started = performance.now();
-    const table = buildRoutingTable(config, this.registry, {
+    const run = this.queue.then(() => this.build(config, ticket, started));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Abandons a build under way (shutdown): nothing is published after this. */
+  close(): void {
+    this.latest++;
+  }
+
+  private async build(config: ValidatedConfig, ticket: number, started: number): Promise<ApplyResult> {
+    const stale = (): boolean => ticket !== this.latest;
+    if (stale()) return SUPERSEDED;
+    const steps = buildSteps(config, this.registry, {
       version: this.current.version + 1,
       entryPoints: this.entryPointNames,
       ...(this.balancerOptions ? { balancer: this.balancerOptions } : {}),
@@ -41,8 +80,12 @@ export class Runtime {
           { service, panic, available, total },
           panic ? `panic mode: only ${available} of ${total} servers available; balancing over all of them` : 'panic mode over',
         ),
+      previous: this.current,
+      spare: this.spare,
     });
-    this.current = table;
-    return { table, buildMs: performance.now() - started };
+    const result = await runInSlices(steps, stale);
+    if (!result.done) return SUPERSEDED;
+    this.current = result.value;
+    return { status: 'applied', table: result.value, buildMs: performance.now() - started, busyMs: result.busyMs };
   }
 }

@@ -1,19 +1,18 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from 'pino';
 import type { PassiveHealthCheckConfig } from '../config/dynamic-config.js';
-import { newServerState, type CheckResult, type PoolState, type ServerState } from './server-state.js';
+import { createUpstream, type Upstream, type UpstreamOptions } from './upstream-pool.js';
+import { newServerState, type CheckResult, type HealthVerdict, type PoolState, type ServerState } from './server-state.js';
 
-export interface AgentOptions {
-  /** Idle keep-alive sockets per server kept for reuse. */
-  maxIdleSockets: number;
-  /** Close an idle upstream socket after this long (ms). */
-  idleTimeout: number;
-}
+/** How upstream connection pools are built (serversTransport). */
+export type AgentOptions = UpstreamOptions;
 
 interface Entry {
   state: ServerState;
-  agent: http.Agent;
+  /**
+   * Keep-alive connections to the server (undici Pool), kept across reloads. Made on first use:
+   * a pool costs ~180 µs and ~20 KB, too much to pay for each of 10,000 servers at a reload.
+   */
+  upstream: Upstream | undefined;
   /** Ends a passive ejection. */
   ejectTimer: NodeJS.Timeout | undefined;
 }
@@ -33,6 +32,12 @@ export interface CheckPolicy {
 export class ServerRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly pools = new Map<string, PoolState>();
+  /** Worker processes: the primary's latest health verdict per key, also for servers not built yet. */
+  private readonly remoteHealth = new Map<string, HealthVerdict>();
+  /** Primary process: told of every change of health or ejection, to ship it to the workers. */
+  onVerdictChange: ((state: ServerState) => void) | undefined;
+  /** Worker processes: told when this process's traffic ejected a server, to tell the primary. */
+  onEjected: ((state: ServerState, reason: string) => void) | undefined;
 
   constructor(
     private readonly agentOptions: AgentOptions,
@@ -49,9 +54,11 @@ export class ServerRegistry {
     const key = `${service}|${url}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { state: newServerState(key, service, url, checked, this.now()), agent: this.newAgent(url), ejectTimer: undefined };
+      entry = { state: newServerState(key, service, url, checked, this.now()), upstream: undefined, ejectTimer: undefined };
       this.entries.set(key, entry);
-      if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
+      const remote = checked ? this.remoteHealth.get(key) : undefined;
+      if (remote) this.applyVerdict(entry.state, remote);
+      else if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
     } else if (!checked && entry.state.health !== 'up') {
       this.setHealth(entry.state, 'up', 'health check removed from the config');
     }
@@ -68,25 +75,31 @@ export class ServerRegistry {
     return pool;
   }
 
-  agentFor(state: ServerState): http.Agent {
+  /**
+   * The connection pool of `state`'s server. Undefined once released, which a request cannot
+   * meet: it counts itself in flight (begin) before asking, and only idle servers are released.
+   */
+  upstreamFor(state: ServerState): Upstream | undefined {
     const entry = this.entries.get(state.key);
-    // A released server has no entry; requests still holding its state get a one-off agent.
-    return entry?.state === state ? entry.agent : this.newAgent(state.url);
+    if (entry?.state !== state) return undefined;
+    return (entry.upstream ??= createUpstream(state.url, this.agentOptions));
   }
 
   /**
-   * After a rebuild: every server not in `live` starts draining (no new requests) and is
-   * released as soon as nothing uses it; pools of services that left are forgotten.
+   * After a rebuild: the servers that `left` (held by the previous table, not by the new one)
+   * start draining (no new requests) and are released as soon as nothing uses them; pools of
+   * services that are `gone` are forgotten. The builder passes only what changed, so a reload
+   * that keeps 10,000 servers costs nothing here.
    */
-  retainOnly(live: ReadonlySet<string>, liveServices: ReadonlySet<string>): void {
-    for (const entry of this.entries.values()) {
-      if (!live.has(entry.state.key)) {
-        if (!entry.state.draining) this.log.info({ service: entry.state.service, server: entry.state.url, inFlight: entry.state.inFlight }, 'server left the config: draining');
-        entry.state.draining = true;
-        this.releaseIfIdle(entry.state);
-      }
+  drain(left: Iterable<ServerState>, gone: Iterable<string>): void {
+    for (const state of left) {
+      // Released already (and maybe acquired again as a new state): nothing to do.
+      if (this.entries.get(state.key)?.state !== state) continue;
+      if (!state.draining) this.log.info({ service: state.service, server: state.url, inFlight: state.inFlight }, 'server left the config: draining');
+      state.draining = true;
+      this.releaseIfIdle(state);
     }
-    for (const service of this.pools.keys()) if (!liveServices.has(service)) this.pools.delete(service);
+    for (const service of gone) this.pools.delete(service);
   }
 
   /** A request or WebSocket through `state` starts: leastConn/p2c see it, and a draining server stays. */
@@ -106,8 +119,9 @@ export class ServerRegistry {
     const entry = this.entries.get(state.key);
     if (entry?.state !== state) return;
     this.entries.delete(state.key);
+    this.remoteHealth.delete(state.key);
     if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
-    entry.agent.destroy();
+    void entry.upstream?.pool.destroy();
   }
 
   /** An active check answered: count it against the thresholds and move the server if due. */
@@ -130,6 +144,23 @@ export class ServerRegistry {
     }
   }
 
+  /**
+   * Worker processes: the primary's view of `verdict.key` (active-check health, and an ejection
+   * some worker's traffic caused). Remembered, because the config that brings the server may
+   * still be on its way into this process's table.
+   */
+  applyRemoteHealth(verdict: HealthVerdict): void {
+    this.remoteHealth.set(verdict.key, verdict);
+    const entry = this.entries.get(verdict.key);
+    if (entry) this.applyVerdict(entry.state, verdict);
+  }
+
+  /** Primary process: a worker's traffic ejected `key`; every other worker follows (via onVerdictChange). */
+  applyRemoteEjection(key: string, until: number, reason: string): void {
+    const state = this.entries.get(key)?.state;
+    if (state && until > this.now()) this.eject(state, until, reason);
+  }
+
   /** Real traffic to the server failed; eject it when failures pile up within the window. */
   reportFailure(state: ServerState, policy: PassiveHealthCheckConfig | undefined, reason: string): void {
     if (!policy || state.draining || state.ejectedUntil > 0) return;
@@ -139,13 +170,11 @@ export class ServerRegistry {
     recent.push(now);
     state.failures = recent;
     if (recent.length < policy.maxFailures) return;
-    const entry = this.entries.get(state.key);
-    if (entry?.state !== state) return;
-    state.ejectedUntil = now + policy.ejectFor;
+    if (this.entries.get(state.key)?.state !== state) return;
     state.failures = [];
-    this.updateAvailability(state, `ejected for ${policy.ejectFor} ms after ${recent.length} failures within ${policy.failureWindow} ms (last: ${reason})`, 'ejected');
-    entry.ejectTimer = setTimeout(() => this.endEjection(state, 'ejection time over'), policy.ejectFor);
-    entry.ejectTimer.unref();
+    const why = `ejected for ${policy.ejectFor} ms after ${recent.length} failures within ${policy.failureWindow} ms (last: ${reason})`;
+    this.eject(state, now + policy.ejectFor, why);
+    this.onEjected?.(state, why);
   }
 
   /** Every known server, live and draining (for the admin API). */
@@ -157,19 +186,30 @@ export class ServerRegistry {
   destroy(): void {
     for (const e of this.entries.values()) {
       if (e.ejectTimer) clearTimeout(e.ejectTimer);
-      e.agent.destroy();
+      void e.upstream?.pool.destroy();
     }
     this.entries.clear();
     this.pools.clear();
   }
 
-  private endEjection(state: ServerState, reason: string): void {
+  /** Ejected until `until` (epoch ms), or longer if it already is. */
+  private eject(state: ServerState, until: number, reason: string, level?: 'debug'): void {
+    const entry = this.entries.get(state.key);
+    if (entry?.state !== state || until <= state.ejectedUntil) return;
+    state.ejectedUntil = until;
+    this.updateAvailability(state, reason, 'ejected', level);
+    if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
+    entry.ejectTimer = setTimeout(() => this.endEjection(state, 'ejection time over'), until - this.now());
+    entry.ejectTimer.unref();
+  }
+
+  private endEjection(state: ServerState, reason: string, level?: 'debug'): void {
     const entry = this.entries.get(state.key);
     if (entry?.ejectTimer) clearTimeout(entry.ejectTimer);
     if (entry) entry.ejectTimer = undefined;
     if (state.ejectedUntil === 0) return;
     state.ejectedUntil = 0;
-    this.updateAvailability(state, reason, 'back');
+    this.updateAvailability(state, reason, 'back', level);
   }
 
   private setHealth(state: ServerState, health: ServerState['health'], reason: string): void {
@@ -178,27 +218,28 @@ export class ServerRegistry {
     this.updateAvailability(state, reason, health);
   }
 
+  /** The primary already logged these transitions: a worker logs them at debug only. */
+  private applyVerdict(state: ServerState, verdict: HealthVerdict): void {
+    state.lastCheck = verdict.lastCheck;
+    if (state.health !== verdict.health) {
+      state.health = verdict.health;
+      this.updateAvailability(state, 'health check in the primary process', verdict.health, 'debug');
+    }
+    if (verdict.ejectedUntil > this.now()) this.eject(state, verdict.ejectedUntil, 'ejected in another worker', 'debug');
+    else if (verdict.ejectedUntil === 0) this.endEjection(state, 'ejection ended in the primary process', 'debug');
+  }
+
   /** Recomputes `available`; on a change, logs one line and bumps the pool version. */
-  private updateAvailability(state: ServerState, reason: string, event: string): void {
+  private updateAvailability(state: ServerState, reason: string, event: string, level?: 'debug'): void {
     const available = state.health === 'up' && state.ejectedUntil === 0;
     const changed = available !== state.available;
     state.available = available;
     if (available && changed) state.availableSince = this.now();
-    this.log[available ? 'info' : 'warn'](
+    this.log[level ?? (available ? 'info' : 'warn')](
       { service: state.service, server: state.url, event, available, health: state.health, ejected: state.ejectedUntil > 0 },
       `server ${event}: ${reason}`,
     );
     if (changed) this.pool(state.service).version++;
-  }
-
-  private newAgent(url: string): http.Agent {
-    const options: http.AgentOptions = {
-      keepAlive: true,
-      maxFreeSockets: this.agentOptions.maxIdleSockets,
-      timeout: this.agentOptions.idleTimeout,
-      // Reuse the most recently used socket: fewer sockets stay warm, idle ones time out.
-      scheduling: 'lifo',
-    };
-    return url.startsWith('https:') ? new https.Agent(options) : new http.Agent(options);
+    this.onVerdictChange?.(state);
   }
 }

@@ -37,6 +37,18 @@ export interface ServerState {
   checkFailures: number;
 }
 
+/**
+ * The primary's view of a server, shipped to the workers: health from the active checks, and
+ * an ejection that one worker's traffic caused (so every worker stops sending), 0 = none.
+ */
+export interface HealthVerdict {
+  /** Registry key: `service|url`. */
+  key: string;
+  health: ServerState['health'];
+  lastCheck: CheckResult | undefined;
+  ejectedUntil: number;
+}
+
 export interface CheckResult {
   /** Epoch ms. */
   time: number;

@@ -36,8 +36,12 @@ export class ServicePool {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether the pool balances over all servers because too few are available. */
+  /**
+   * Whether the pool balances over all servers because too few are available — as of now,
+   * not as of the last pick (a process that took no request since a change still answers right).
+   */
   get panic(): boolean {
+    this.refresh();
     return this.state.panic;
   }
 

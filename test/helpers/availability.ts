@@ -4,7 +4,11 @@ import { request, type Reply, type RequestOptions } from './http-client.js';
 import type { TestSwitchyard } from './switchyard.js';
 import { waitFor } from './wait.js';
 
-/** The registry's live (not draining) state of server `url` of `service`, read in-process. */
+/**
+ * The registry's live (not draining) state of server `url` of `service`, read in-process: health,
+ * checks and ejections. Traffic counts (served, in flight) live where the traffic is: with
+ * workers (SWITCHYARD_TEST_WORKERS), read them with `sy.traffic()`.
+ */
 export function stateOf(sy: TestSwitchyard, url: string, service = 'app@file'): ServerState {
   const state = sy.app.runtime.registry.states().find((s) => s.service === service && s.url === url && !s.draining);
   if (!state) throw new Error(`no live server ${url} in service ${service}`);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,9 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { parseStaticConfig } from '../../src/config/static-load.js';
 import type { BalancerOptions } from '../../src/balancer/types.js';
+import type { ServerStats } from '../../src/api/live-stats.js';
 import { Switchyard } from '../../src/switchyard.js';
+import { workerCount } from '../../src/cluster/worker-count.js';
 
 export interface TestSwitchyard {
   app: Switchyard;
@@ -15,6 +18,12 @@ export interface TestSwitchyard {
   apiUrl: string | undefined;
   /** The folder of dynamic files the file provider watches. */
   dir: string;
+  /** Worker processes serving traffic (0 = this process serves it; see SWITCHYARD_TEST_WORKERS). */
+  workers: number;
+  /** The newest config version serving traffic (in every worker, in workers mode). */
+  version(): number;
+  /** What traffic did to `url` of `service` (added up over the workers, in workers mode). */
+  traffic(url: string, service?: string): Promise<ServerStats>;
   /** Writes (replaces) a dynamic config file in `dir`; objects are written as YAML. */
   writeDynamic(name: string, content: object | string): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +38,21 @@ export interface TestSwitchyardOptions {
   balancer?: BalancerOptions;
   logLevel?: pino.Level | 'silent';
 }
+
+/**
+ * Runs the integration suite in `workers` mode when set (`SWITCHYARD_TEST_WORKERS=2`): the
+ * Switchyard in this process becomes the primary and forks the compiled worker from dist/
+ * (build first). A test's own `workers` setting wins.
+ */
+const TEST_WORKERS = Number(process.env.SWITCHYARD_TEST_WORKERS ?? 0);
+const WORKER_ENTRY = fileURLToPath(new URL('../../dist/src/cluster/worker-main.js', import.meta.url));
+
+/**
+ * For a test that asserts balancing state shared by every connection (leastConn counts, one
+ * round-robin cursor for all connections): with workers each process balances its own
+ * connections (docs/architecture.md, "Workers"), so such a test runs in one process in either mode.
+ */
+export const ONE_PROCESS = { workers: 1 } as const;
 
 /** A real Switchyard in this process with a throwaway config folder, on ephemeral ports. */
 export async function startSwitchyard(options: TestSwitchyardOptions = {}): Promise<TestSwitchyard> {
@@ -45,12 +69,19 @@ export async function startSwitchyard(options: TestSwitchyardOptions = {}): Prom
     providers: { file: { directory: './dynamic' } },
     ...(options.api ? { api: { address: '127.0.0.1:0' } } : {}),
     log: { level: options.logLevel ?? 'silent' },
+    ...(TEST_WORKERS > 1 ? { workers: TEST_WORKERS } : {}),
   };
   const merged = deepMerge(base, options.static ?? {});
   const { config } = parseStaticConfig(stringify(merged), path.join(root, 'switchyard.yaml'));
   const log = pino({ level: options.logLevel ?? 'silent' });
-  const app = new Switchyard(config, { log, ...(options.balancer ? { balancer: options.balancer } : {}) });
-  await app.start();
+  const app = new Switchyard(config, { log, workerEntry: WORKER_ENTRY, ...(options.balancer ? { balancer: options.balancer } : {}) });
+  try {
+    await app.start();
+  } catch (err) {
+    await app.stop();
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   const port = app.address('web').port;
   return {
     app,
@@ -58,6 +89,13 @@ export async function startSwitchyard(options: TestSwitchyardOptions = {}): Prom
     port,
     apiUrl: app.apiPort ? `http://127.0.0.1:${app.apiPort}` : undefined,
     dir,
+    workers: app.workers ? workerCount(config.workers) : 0,
+    version: () => app.servingVersion,
+    traffic: async (url, service = 'app@file') => {
+      const stats = (await app.liveStats()).servers.get(`${service}|${url}`);
+      if (!stats) throw new Error(`no server ${url} in ${service}`);
+      return stats;
+    },
     writeDynamic,
     close: async () => {
       await app.stop();

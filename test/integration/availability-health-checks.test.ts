@@ -187,9 +187,9 @@ describe('health state across reloads and new servers', () => {
       const seen = b!.checks.length;
       await waitFor(() => b!.checks.length > seen, 'a check of b', 5000, 2);
       const lastBefore = b!.checks.at(-1)!.time;
-      const version = sy.app.runtime.table.version;
+      const version = sy.version();
       await sy.writeDynamic('app.yaml', singleService([a!.url, b!.url, c!.url], { lb: { ...lb, retries: 2 } }));
-      await waitFor(() => sy!.app.runtime.table.version > version, 'the reload');
+      await waitFor(() => sy!.version() > version, 'the reload');
       const reloadedAt = Date.now();
       await waitFor(() => b!.checks.filter((h) => h.time > reloadedAt).length >= 2, 'b to be checked after the reload', 10_000);
       await waitFor(() => load.result.byBackend.c !== undefined, 'c to get traffic');
@@ -269,13 +269,13 @@ describe('no server available', () => {
     const panicked = shares(await burst(sy.url, 40));
     expect(Object.keys(panicked).sort()).toEqual(['a', 'b', 'c', 'd']);
     for (const n of Object.values(panicked)) expect(n).toBeGreaterThanOrEqual(8);
-    expect(sy.app.runtime.registry.pool('app@file').panic).toBe(true);
+    expect((await sy.app.liveStats()).panic.has('app@file')).toBe(true);
 
-    const version = sy.app.runtime.table.version;
+    const version = sy.version();
     await sy.writeDynamic('app.yaml', singleService(urls, { lb: { healthCheck, panicThreshold: 20 } }));
-    await waitFor(() => sy!.app.runtime.table.version > version, 'the reload');
+    await waitFor(() => sy!.version() > version, 'the reload');
     // 25% >= 20%: no panic; the reload kept the health state, so only a gets traffic.
     expect(shares(await burst(sy.url, 20))).toEqual({ a: 20 });
-    expect(sy.app.runtime.registry.pool('app@file').panic).toBe(false);
+    expect((await sy.app.liveStats()).panic.has('app@file')).toBe(false);
   });
 });

@@ -85,14 +85,17 @@ describe('passive health check', () => {
     sy = await proxy([dead, a!.url, b!.url], { passiveHealthCheck: { maxFailures: 2, failureWindow: '10s', ejectFor: '30s' } });
     const first = await burst(sy.url, 12);
     expect(first.every((r) => r.status === 200)).toBe(true);
-    const state = stateOf(sy, dead);
+    const state = await sy.traffic(dead);
     expect(state.ejectedUntil).toBeGreaterThan(0);
     const attempts = state.served;
-    expect(attempts).toBe(2);
+    // Exactly maxFailures in one process. With workers, each counts its own failures and the
+    // first to eject tells the others, so another may have tried it too before it heard.
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(2 * Math.max(1, sy.workers));
     const more = await burst(sy.url, 30, 3);
     expect(shares(more)).toEqual({ a: 15, b: 15 });
     // Ejected: not even tried any more.
-    expect(stateOf(sy, dead).served).toBe(attempts);
+    expect((await sy.traffic(dead)).served).toBe(attempts);
   });
 
   it('an active check that passes ends an ejection early', async () => {

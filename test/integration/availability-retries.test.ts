@@ -77,7 +77,7 @@ describe('retries', () => {
     const sy = await proxy({ retry: { urls }, noretry: { urls, lb: { retries: 0 } } });
     const retried = await burst(`${sy.url}/retry`, 30, 3);
     expect(retried.filter((r) => r.status !== 200)).toEqual([]);
-    expect(stateOf(sy, dead, 'retry@file').served).toBeGreaterThanOrEqual(5);
+    expect((await sy.traffic(dead, 'retry@file')).served).toBeGreaterThanOrEqual(5);
     const plain = await burst(`${sy.url}/noretry`, 30, 3);
     const byStatus = shares(plain);
     expect(byStatus['status 502']).toBeGreaterThanOrEqual(5);
@@ -98,7 +98,7 @@ describe('retries', () => {
       expect(reply.body).toBe('echo');
     }
     // Some went to the dead server first; each arrived exactly once, byte for byte.
-    expect(stateOf(sy, dead).served).toBeGreaterThanOrEqual(2);
+    expect((await sy.traffic(dead)).served).toBeGreaterThanOrEqual(2);
     expect(echo!.hits.map((h) => h.body)).toEqual(sent);
     expect(echo!.hits.map((h) => h.path)).toEqual(sent.map((_, i) => `/app/${i}`));
   });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend, startBackends, type Backend } from '../helpers/backends.js';
 import { request } from '../helpers/http-client.js';
 import { getService, Resources, sequential, tally, waitForNoInFlight } from '../helpers/proxy-harness.js';
-import { singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
+import { ONE_PROCESS, singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Load balancing through the proxy, counted by which backend answered. */
@@ -108,7 +108,8 @@ describe('leastConn', () => {
     );
     const idle = res.add(await startBackend('idle'));
     const sy = res.add(
-      await startSwitchyard({ dynamic: { 'app.yaml': singleService([busy.url, idle.url], { lb: { strategy: 'leastConn' } }) }, api: true }),
+      // The held request and the later ones (on other connections) must be counted by one process.
+      await startSwitchyard({ dynamic: { 'app.yaml': singleService([busy.url, idle.url], { lb: { strategy: 'leastConn' } }) }, api: true, static: ONE_PROCESS }),
     );
     const agent = new http.Agent({ keepAlive: true });
     const pending: Array<Promise<{ body: string }>> = [];

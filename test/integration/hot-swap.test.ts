@@ -72,12 +72,12 @@ describe('hot swap under load', () => {
 
     // Consecutive pools always differ (so every write is a real swap) and never are empty.
     const pools = [[0, 1, 2], [0], [1, 2], [2], [0, 2], [1], [0, 1]];
-    const startVersion = sy.app.runtime.table.version;
+    const startVersion = sy.version();
     for (let i = 0; i < 50; i++) {
       const pool = pools[(i + 1) % pools.length]!;
-      const before = sy.app.runtime.table.version;
+      const before = sy.version();
       await sy.writeDynamic('pool.yaml', singleService(pool.map((k) => backends[k]!.url), { weights: pool.map((k) => 1 + ((i + k) % 3)) }));
-      await waitFor(() => sy.app.runtime.table.version > before, `swap ${i + 1}`);
+      await waitFor(() => sy.version() > before, `swap ${i + 1}`);
     }
     // Let traffic run on the final pool for a moment, measured in requests, not time.
     const after = ok;
@@ -86,7 +86,7 @@ describe('hot swap under load', () => {
     await Promise.all(loops);
 
     expect(failures).toEqual([]);
-    expect(sy.app.runtime.table.version - startVersion).toBeGreaterThanOrEqual(50);
+    expect(sy.version() - startVersion).toBeGreaterThanOrEqual(50);
     expect(ok).toBeGreaterThan(1000);
     expect([...seen].sort()).toEqual(['a', 'b', 'c']);
     // Every client kept the one connection it opened: no reload closed a client connection.

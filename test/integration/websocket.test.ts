@@ -14,7 +14,7 @@ import {
   wsRoundTrip,
   type OpenWs,
 } from '../helpers/proxy-harness.js';
-import { singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
+import { ONE_PROCESS, singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** WebSockets through the proxy with the `ws` client. */
@@ -22,10 +22,10 @@ import { waitFor } from '../helpers/wait.js';
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-async function setup(names: string[], lb: Record<string, unknown> = {}): Promise<{ sy: TestSwitchyard; backends: Backend[] }> {
+async function setup(names: string[], lb: Record<string, unknown> = {}, staticConfig: Record<string, unknown> = {}): Promise<{ sy: TestSwitchyard; backends: Backend[] }> {
   const backends = await startBackends(names);
   for (const b of backends) res.add(b);
-  const sy = res.add(await startSwitchyard({ dynamic: { 'app.yaml': singleService(backends.map((b) => b.url), { lb }) }, api: true }));
+  const sy = res.add(await startSwitchyard({ dynamic: { 'app.yaml': singleService(backends.map((b) => b.url), { lb }) }, api: true, static: staticConfig }));
   return { sy, backends };
 }
 
@@ -66,7 +66,8 @@ describe('WebSocket proxying', () => {
   });
 
   it('roundRobin balances connections over two backends', async () => {
-    const { sy } = await setup(['a', 'b'], { strategy: 'roundRobin' });
+    // Each new connection goes to the next server: one cursor, so one process.
+    const { sy } = await setup(['a', 'b'], { strategy: 'roundRobin' }, ONE_PROCESS);
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) {
       const o = await open(wsUrl(sy));
@@ -121,7 +122,8 @@ describe('sticky cookie on upgrade', () => {
 
 describe('WebSockets count as connections', () => {
   it('leastConn sends HTTP requests to the other backend while a WebSocket is open', async () => {
-    const { sy, backends } = await setup(['a', 'b'], { strategy: 'leastConn' });
+    // The WebSocket and the requests must be counted by the same process.
+    const { sy, backends } = await setup(['a', 'b'], { strategy: 'leastConn' }, ONE_PROCESS);
     const o = await open(wsUrl(sy));
     const owner = await backendOf(o);
     const other = owner === 'a' ? 'b' : 'a';

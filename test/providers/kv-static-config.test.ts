@@ -17,11 +17,11 @@ function problems(text: string): string {
 }
 
 describe('static config: providers.redis and providers.etcd', () => {
-  it('fills defaults: local endpoint, rootKey switchyard, db 0, poll every second', () => {
+  it('fills defaults: local endpoint, rootKey switchyard, db 0, poll every second', async () => {
     const { config } = parseStaticConfig(`${EP}providers: {redis: {}, etcd: {}}\n`, FILE);
     expect(config.providers.redis).toEqual({ endpoints: ['127.0.0.1:6379'], rootKey: 'switchyard', db: 0, pollInterval: 1_000 });
     expect(config.providers.etcd).toEqual({ endpoints: ['127.0.0.1:2379'], rootKey: 'switchyard' });
-    expect(createProviders(config).map((p) => p.name)).toEqual(['redis', 'etcd']);
+    expect((await createProviders(config)).map((p) => p.name)).toEqual(['redis', 'etcd']);
   });
 
   it('takes the issue\'s full example, sentinels and TLS', () => {
@@ -55,7 +55,7 @@ describe('static config: providers.redis and providers.etcd', () => {
 
   it('fails the start with the field and path when a TLS file cannot be read', async () => {
     const { config } = parseStaticConfig(`${EP}providers: {redis: {tls: {ca: /nonexistent/ca.pem}}}\n`, FILE);
-    const [redis] = createProviders(config);
+    const [redis] = await createProviders(config);
     await expect(redis!.start(() => undefined, pino({ level: 'silent' }))).rejects.toThrow(/providers\.redis\.tls\.ca: cannot read \/nonexistent\/ca\.pem/);
     await redis!.stop();
   });

@@ -44,10 +44,35 @@ describe('validation reuse across reloads', () => {
 
   it('keeps a router disabled when its service goes away, even when the router itself is cached', () => {
     const router = { rule: 'Path(`/`)', service: 's' };
-    validateSnapshots([snap({ routers: { r: router }, services: { s: { loadBalancer: { servers: [] } } } })], EPS);
+    const service = { loadBalancer: { servers: [] } };
+    validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], EPS);
     const r = validateSnapshots([snap({ routers: { r: router } })], EPS);
     expect(r.config.http.routers).toEqual({});
     expect(r.status.routers['r@cachetest']!.status).toBe('disabled');
+    // …and enabled again when the service is back: the cached report was not touched.
+    const back = validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], EPS);
+    expect(back.status.routers['r@cachetest']).toMatchObject({ status: 'enabled', errors: [] });
+  });
+
+  it('reuses an unchanged item\'s status report, and gives it a new one when the item moved in its file', () => {
+    const service = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } };
+    const at = (line: number) => ({ 'http.services.moving': `f.yaml:${line}:3` });
+    const a = validateSnapshots([snap({ services: { moving: service } }, at(3))], EPS);
+    const b = validateSnapshots([snap({ services: { moving: structuredClone(service) } }, at(3))], EPS);
+    const c = validateSnapshots([snap({ services: { moving: service } }, at(9))], EPS);
+    expect(b.status.services['moving@cachetest']).toBe(a.status.services['moving@cachetest']);
+    expect(c.status.services['moving@cachetest']!.origin).toBe('f.yaml:9:3');
+    expect(a.status.services['moving@cachetest']!.origin).toBe('f.yaml:3:3');
+    expect(c.config.http.services['moving@cachetest']).toBe(a.config.http.services['moving@cachetest']);
+  });
+
+  it('validates an item again after a round without it', () => {
+    const service = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } };
+    const a = validateSnapshots([snap({ services: { gone: service } })], EPS);
+    validateSnapshots([snap({ services: {} })], EPS);
+    const b = validateSnapshots([snap({ services: { gone: service } })], EPS);
+    expect(b.config.http.services['gone@cachetest']).toEqual(a.config.http.services['gone@cachetest']);
+    expect(b.config.http.services['gone@cachetest']).not.toBe(a.config.http.services['gone@cachetest']);
   });
 });
 

@@ -91,8 +91,9 @@ describe('ServerRegistry health', () => {
     const a = registry.acquire('s@f', 'http://a', false);
     const b = registry.acquire('s@f', 'http://b', false);
     a.inFlight = 1;
-    registry.retainOnly(new Set([b.key]), new Set(['s@f']));
+    registry.drain([a], []);
     expect(a.draining).toBe(true);
+    expect(b.draining).toBe(false);
     expect(registry.states()).toContain(a);
     a.inFlight = 0;
     registry.releaseIfIdle(a);

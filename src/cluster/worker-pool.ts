@@ -1,0 +1,235 @@
+import cluster, { type ClusterSettings, type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { mergeStats, type LiveStats } from '../api/live-stats.js';
+import type { DynamicConfig } from '../config/dynamic-config.js';
+import type { StaticConfig } from '../config/static-config.js';
+import type { HealthVerdict } from '../runtime/server-state.js';
+import { diffConfig, type ConfigPatch } from './config-patch.js';
+import type { FromWorker, ToWorker } from './messages.js';
+
+export interface WorkerPoolOptions {
+  count: number;
+  config: StaticConfig;
+  /** The compiled worker entry (…/dist/src/cluster/worker-main.js). */
+  exec: string;
+  log: Logger;
+  /** Every server's current health verdict, for a worker that starts or restarts. */
+  healthSnapshot: () => HealthVerdict[];
+  /** A worker's traffic ejected a server (passive health): the primary makes every worker follow. */
+  onEjected: (key: string, until: number, reason: string) => void;
+}
+
+interface Slot {
+  readonly id: number;
+  worker: Worker | undefined;
+  /** Has had its full config: from now on it gets patches. */
+  initialized: boolean;
+  /** Version of the config its current table was built from. */
+  applied: number;
+  /** Start times of recent restarts, for back-off when a worker keeps crashing. */
+  restarts: number[];
+}
+
+/** A worker start failed before it listened (e.g. its port is taken); fields as on a listen error. */
+export class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly address?: string,
+    readonly port?: number,
+  ) {
+    super(message);
+  }
+}
+
+const RESTART_WINDOW_MS = 60_000;
+/** Extra time past the longest graceTimeout before a stopping worker is killed. */
+const STOP_MARGIN_MS = 5_000;
+
+/**
+ * The primary's side of `workers: N`: forks the worker processes (node:cluster; the primary
+ * owns the listening sockets and hands each new connection to a worker in turn), sends each
+ * the static config, then every dynamic config as a patch and every health verdict, restarts
+ * a worker that dies, and stops them gracefully.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private shipped: DynamicConfig | undefined;
+  private version = 0;
+  /** All workers listened once: from now on a worker that dies is replaced. */
+  private running = false;
+  private stopping = false;
+  private addressList: Record<string, { address: string; port: number }> | undefined;
+  private statsSeq = 0;
+  private readonly onDrained = new Map<Slot, () => void>();
+  /** Answers awaited by collectStats, by `workerId:requestId`. */
+  private readonly pendingStats = new Map<string, (stats: LiveStats) => void>();
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.slots = Array.from({ length: options.count }, (_, i) => ({ id: i + 1, worker: undefined, initialized: false, applied: 0, restarts: [] }));
+  }
+
+  /** Forks every worker with `config` and resolves once all of them listen. */
+  async start(config: DynamicConfig, version: number): Promise<void> {
+    this.shipped = config;
+    this.version = version;
+    // 'advanced' = structured clone: configs cross as they are, without a JSON round trip.
+    cluster.setupPrimary({ exec: this.options.exec, serialization: 'advanced' } as ClusterSettings);
+    await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    this.running = true;
+  }
+
+  /** A new config: every worker that has its full config gets what changed. */
+  shipConfig(config: DynamicConfig, version: number): void {
+    const patch = diffConfig(this.shipped, config);
+    this.shipped = config;
+    this.version = version;
+    for (const slot of this.slots) if (slot.initialized) this.send(slot, { type: 'config', version, patch });
+  }
+
+  shipHealth(verdicts: HealthVerdict[]): void {
+    if (verdicts.length === 0) return;
+    for (const slot of this.slots) if (slot.initialized) this.send(slot, { type: 'health', verdicts });
+  }
+
+  /** The newest config version every worker has built its table from. */
+  get appliedVersion(): number {
+    return Math.min(...this.slots.map((s) => s.applied));
+  }
+
+  /**
+   * Every worker's traffic counts, merged (for the admin API). A worker that does not answer
+   * within `timeoutMs` (busy, restarting) is left out rather than holding the API up.
+   */
+  async collectStats(timeoutMs = 1_000): Promise<LiveStats> {
+    const id = ++this.statsSeq;
+    const replies = this.slots
+      .filter((slot) => slot.initialized)
+      .map(
+        (slot) =>
+          new Promise<LiveStats | undefined>((resolve) => {
+            const key = `${slot.id}:${id}`;
+            const timer = setTimeout(() => {
+              this.pendingStats.delete(key);
+              resolve(undefined);
+            }, timeoutMs);
+            this.pendingStats.set(key, (stats) => {
+              clearTimeout(timer);
+              this.pendingStats.delete(key);
+              resolve(stats);
+            });
+            this.send(slot, { type: 'stats', id });
+          }),
+      );
+    return mergeStats((await Promise.all(replies)).filter((s): s is LiveStats => s !== undefined));
+  }
+
+  /** Where entry point `name` listens (the same socket for every worker). */
+  address(name: string): { address: string; port: number } {
+    const a = this.addressList?.[name];
+    if (!a) throw new Error(`no entry point ${name}`);
+    return a;
+  }
+
+  /**
+   * Every worker finishes its HTTP requests; then all close their WebSockets and exit. A worker
+   * that takes too long is killed.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const grace = Math.max(...Object.values(this.options.config.entryPoints).map((ep) => ep.transport.lifeCycle.graceTimeout));
+    const live = this.slots.flatMap((slot) => (slot.worker && !slot.worker.isDead() ? [{ slot, worker: slot.worker }] : []));
+    const exits = live.map(({ worker }) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
+    const timer = setTimeout(() => {
+      for (const { slot, worker } of live) {
+        if (worker.isDead()) continue;
+        this.options.log.warn({ worker: slot.id }, 'worker did not stop in time; killing it');
+        worker.process.kill('SIGKILL');
+      }
+    }, grace + STOP_MARGIN_MS);
+    await Promise.all(
+      live.map(({ slot }, i) => {
+        const drained = new Promise<void>((resolve) => {
+          this.onDrained.set(slot, resolve);
+          void exits[i]!.then(resolve);
+        });
+        this.send(slot, { type: 'drain' });
+        return drained;
+      }),
+    );
+    for (const { slot } of live) this.send(slot, { type: 'finish' });
+    await Promise.all(exits);
+    clearTimeout(timer);
+  }
+
+  private spawn(slot: Slot): Promise<void> {
+    const worker = cluster.fork({ SWITCHYARD_WORKER_ID: String(slot.id) });
+    slot.worker = worker;
+    slot.initialized = false;
+    slot.applied = 0;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: FromWorker) => {
+        switch (msg.type) {
+          case 'ready':
+            this.initialize(slot);
+            break;
+          case 'applied':
+            slot.applied = msg.version;
+            break;
+          case 'drained':
+            this.onDrained.get(slot)?.();
+            break;
+          case 'listening':
+            this.addressList ??= msg.addresses;
+            resolve();
+            break;
+          case 'failed':
+            reject(new WorkerStartError(msg.message, msg.code, msg.address, msg.port));
+            break;
+          case 'ejected':
+            this.options.onEjected(msg.key, msg.until, `${msg.reason} (worker ${slot.id})`);
+            break;
+          case 'stats':
+            this.pendingStats.get(`${slot.id}:${msg.id}`)?.(msg.stats);
+            break;
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        reject(new WorkerStartError(`worker ${slot.id} exited during start-up (code ${code}, signal ${signal})`, undefined));
+        this.exited(slot, worker, code, signal);
+      });
+    });
+  }
+
+  /** The worker listens for messages: static config, the whole current config, health, listen. */
+  private initialize(slot: Slot): void {
+    this.send(slot, { type: 'init', config: this.options.config });
+    const patch: ConfigPatch = diffConfig(undefined, this.shipped ?? { http: { routers: {}, services: {} } });
+    this.send(slot, { type: 'config', version: this.version, patch });
+    this.send(slot, { type: 'health', verdicts: this.options.healthSnapshot() });
+    this.send(slot, { type: 'listen' });
+    slot.initialized = true;
+  }
+
+  private exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    slot.initialized = false;
+    if (this.stopping || !this.running) return;
+    const now = Date.now();
+    slot.restarts = slot.restarts.filter((t) => t > now - RESTART_WINDOW_MS);
+    // Back off when it keeps dying (a crash loop must not eat the machine): 0, 0.2, 0.4 … 5 s.
+    const delay = Math.min(5_000, 100 * 2 ** slot.restarts.length) - 100;
+    slot.restarts.push(now);
+    this.options.log.error({ worker: slot.id, code, signal, restartIn: delay }, `worker ${slot.id} exited unexpectedly; starting a new one`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(slot).catch((err: Error) => this.options.log.error({ worker: slot.id, err: err.message }, 'restarted worker failed to start'));
+    }, delay).unref();
+  }
+
+  private send(slot: Slot, msg: ToWorker): void {
+    const worker = slot.worker;
+    if (worker?.isConnected()) worker.send(msg);
+  }
+}

@@ -1,0 +1,44 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/**
+ * Work written as a generator that yields wherever it may pause. The same steps run to the end
+ * in one go (`runToEnd`: CLI, tests) or in time slices between which the event loop serves
+ * requests (`runInSlices`: reloads), so both ways build exactly the same result.
+ */
+export type Steps<T> = Generator<void, T, void>;
+
+/** Long enough to amortise a turn of the event loop, short enough that requests barely notice. */
+export const SLICE_MS = 5;
+
+export type SlicedResult<T> =
+  | { done: true; value: T; /** time spent working, without the waits between slices */ busyMs: number }
+  | { done: false };
+
+export function runToEnd<T>(steps: Steps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * Runs `steps` in slices of about `budgetMs`, yielding to the event loop (setImmediate, so I/O
+ * goes first) in between. Before each slice `isStale` may abandon the work: the generator is
+ * closed (its `finally` blocks run) and `{ done: false }` is returned.
+ */
+export async function runInSlices<T>(steps: Steps<T>, isStale: () => boolean = () => false, budgetMs = SLICE_MS): Promise<SlicedResult<T>> {
+  let busyMs = 0;
+  for (;;) {
+    if (isStale()) {
+      steps.return(undefined as never);
+      return { done: false };
+    }
+    const start = performance.now();
+    let r: IteratorResult<void, T>;
+    do r = steps.next();
+    while (!r.done && performance.now() - start < budgetMs);
+    busyMs += performance.now() - start;
+    if (r.done) return { done: true, value: r.value, busyMs };
+    await nextTurn();
+  }
+}
