@@ -1,4 +1,4 @@
-// Startup (issue 3, part 5): time from spawning `node dist/src/cli/main.js -c FILE` (file provider,
+// Startup (issue 3, part 5): time from spawning `node dist/bundle/switchyard.js -c FILE` (the `switchyard` command) (file provider,
 // 50 Host() routers) to the first routed 200, median of --samples fresh processes. Each sample has
 // lib/startup-timer.mjs preloaded (a few lines), which splits that time:
 //   node bootstrap     process start → the preload runs
@@ -62,7 +62,7 @@ await runPart('startup', async ({ dir, log }) => {
     deps,
   };
   emit(opts, result, [
-    `Startup: spawn \`node dist/src/cli/main.js -c FILE\` (file provider, ${opts.routers} routers) → first routed 200; median of ${opts.samples}`,
+    `Startup: spawn \`node dist/bundle/switchyard.js -c FILE\` (file provider, ${opts.routers} routers) → first routed 200; median of ${opts.samples}`,
     result.machine,
     '',
     table(['phase (medians of fresh processes)', 'ms since spawn'], [
@@ -74,7 +74,7 @@ await runPart('startup', async ({ dir, log }) => {
     `samples (first 200): ${result.samples.map(fmtMs).join(', ')}`,
     '',
     table(['imported alone in a fresh process, with what it imports statically (median)', 'time'], [
-      ['dist/src/cli/main.js (`main.js --version`)', fmtMs(staticImports)],
+      [`dist/bundle/switchyard.js (the command, bundled: \`--version\`)`, fmtMs(staticImports)],
       ...modules.map((m) => [m.name, fmtMs(m.ms)]),
     ]),
     '',

@@ -5,7 +5,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HOST, root, startProcess, waitForHttp, withMoreFiles } from './processes.mjs';
 
-export const cli = path.join(root, 'dist/src/cli/main.js');
+export const cli = path.join(root, 'dist/bundle/switchyard.js');
 
 export function ensureBuilt() {
   if (!existsSync(cli)) throw new Error(`${path.relative(process.cwd(), cli)} not found: run \`npm run build\` first (\`npm run bench\` does it)`);

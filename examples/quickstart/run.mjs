@@ -14,7 +14,7 @@ import { startBackends } from './backends.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const cli = path.join(root, 'dist/src/cli/main.js');
+const cli = path.join(root, 'dist/bundle/switchyard.js');
 const staticConfig = path.join(here, 'switchyard.yaml');
 const dynamicConfig = path.relative(process.cwd(), path.join(here, 'dynamic.yaml')) || 'dynamic.yaml';
 

@@ -1,30 +1,8 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
-import { runServe } from './serve.js';
-import { runValidate } from './validate.js';
+// The `switchyard` command. The same file is started again as each worker process when the
+// static config says `workers` > 1 (node:cluster re-runs the primary's script), so it first
+// asks which of the two it is.
+import cluster from 'node:cluster';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-
-const program = new Command()
-  .name('switchyard')
-  .description('Dynamic service-discovery load balancer and reverse proxy')
-  .version(pkg.version, '-v, --version')
-  .option('-c, --config <file>', 'static config file (YAML)', 'switchyard.yaml')
-  .addOption(new Option('--log-level <level>', 'overrides log.level of the config').choices(LEVELS))
-  .action(async (opts: { config: string; logLevel?: string }) => {
-    process.exitCode = await runServe(opts.config, opts.logLevel);
-  });
-
-program
-  .command('validate')
-  .description('check the static config and the file provider\'s dynamic files; print every error; exit 1 on any')
-  .option('-c, --config <file>', 'static config file (YAML)', 'switchyard.yaml')
-  .action(async (opts: { config: string }) => {
-    // Options may be given before the subcommand too: `switchyard -c x.yaml validate`.
-    const file = opts.config !== 'switchyard.yaml' ? opts.config : (program.opts<{ config: string }>().config ?? opts.config);
-    process.exitCode = await runValidate(file);
-  });
-
-await program.parseAsync(process.argv);
+if (cluster.isWorker) await import('../cluster/worker-main.js');
+else await import('./commands.js');

@@ -19,7 +19,8 @@ export async function runServe(configFile: string, logLevel: string | undefined)
   if (logLevel) config.log.level = logLevel as LogLevel;
   const log = createLogger(config.log.level);
   log.info({ config: loaded.file }, 'starting switchyard');
-  const app = new Switchyard(config, { log });
+  // Workers run this same command file (see main.ts), bundled or not.
+  const app = new Switchyard(config, { log, workerEntry: process.argv[1]! });
   // Signals are handled from the very start: a SIGTERM during start-up still stops cleanly.
   // A second signal means "now": exit without waiting for in-flight requests.
   let signals = 0;

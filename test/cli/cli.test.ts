@@ -8,8 +8,8 @@ import { startBackend, type Backend } from '../helpers/backends.js';
 import { request } from '../helpers/http-client.js';
 import { waitFor } from '../helpers/wait.js';
 
-// The CLI is tested as users run it: the built file (npm test builds first).
-const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+// The CLI is tested as users run it: the bundled `switchyard` command (npm test builds first).
+const CLI = fileURLToPath(new URL('../../dist/bundle/switchyard.js', import.meta.url));
 
 function run(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd, timeout: 20_000 });
@@ -112,7 +112,8 @@ describe('switchyard CLI', () => {
       await backend?.close();
     });
 
-    it('logs pino JSON, serves, and on SIGTERM finishes the request in flight then exits 0', async () => {
+    // With workers, the same command file is each worker's entry (see src/cli/main.ts).
+    it.each([1, 2])('workers: %i — logs pino JSON, serves, and on SIGTERM finishes the request in flight then exits 0', async (workers) => {
       const gate = new Promise<void>((r) => (release = r));
       backend = await startBackend('b', {
         handler: (req, res) => {
@@ -121,7 +122,7 @@ describe('switchyard CLI', () => {
           else res.end('b');
         },
       });
-      await write('sy.yaml', `${STATIC}api:\n  address: 127.0.0.1:0\nlog:\n  level: debug\n`);
+      await write('sy.yaml', `${STATIC}api:\n  address: 127.0.0.1:0\nlog:\n  level: debug\nworkers: ${workers}\n`);
       await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
       const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -143,6 +144,8 @@ describe('switchyard CLI', () => {
         release();
         expect((await slow).body).toBe('finished');
         expect(await exited).toBe(0);
+        // Nothing is left listening (with workers: they exited too).
+        await expect(request(url, { agent: false })).rejects.toThrow(/ECONNREFUSED/);
       } finally {
         child.kill('SIGKILL');
       }
