@@ -14,6 +14,7 @@ import { ConfigWatcher } from './config/watcher.js';
 import { DataPlane } from './data-plane.js';
 import { HealthChecker } from './health/health-checker.js';
 import { Runtime } from './runtime/runtime.js';
+import { upstreamOptionsOf } from './runtime/upstream-pool.js';
 import type { HealthVerdict, ServerState } from './runtime/server-state.js';
 
 export interface SwitchyardOptions {
@@ -59,7 +60,7 @@ export class Switchyard {
     const transport = config.serversTransport;
     this.runtime = new Runtime(
       names,
-      { maxIdleSockets: transport.maxIdleConnsPerHost, idleTimeout: transport.forwardingTimeouts.idleConnTimeout },
+      upstreamOptionsOf(transport),
       this.log.child({ component: 'servers' }),
       options.balancer,
     );

@@ -5,6 +5,7 @@ import type { DynamicConfig, ValidatedConfig } from '../config/dynamic-config.js
 import { DataPlane } from '../data-plane.js';
 import { createLogger } from '../log.js';
 import { Runtime } from '../runtime/runtime.js';
+import { upstreamOptionsOf } from '../runtime/upstream-pool.js';
 import { applyPatch } from './config-patch.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -37,7 +38,7 @@ function handle(msg: ToWorker): void {
       const transport = config.serversTransport;
       const runtime = new Runtime(
         Object.keys(config.entryPoints),
-        { maxIdleSockets: transport.maxIdleConnsPerHost, idleTimeout: transport.forwardingTimeouts.idleConnTimeout },
+        upstreamOptionsOf(transport),
         log.child({ component: 'servers' }),
       );
       plane = new DataPlane(config, runtime, log);

@@ -1,3 +1,4 @@
+import type { StaticConfig } from '../config/static-config.js';
 import type { Socket } from 'node:net';
 import { buildConnector, Pool } from 'undici';
 
@@ -13,6 +14,12 @@ export interface UpstreamOptions {
   idleTimeout: number;
   /** ms to establish a connection (forwardingTimeouts.dialTimeout); 0 = none. Default 30 s. */
   dialTimeout?: number;
+}
+
+/** The static config's serversTransport as pool options. */
+export function upstreamOptionsOf(transport: StaticConfig['serversTransport']): UpstreamOptions {
+  const t = transport.forwardingTimeouts;
+  return { maxIdleSockets: transport.maxIdleConnsPerHost, idleTimeout: t.idleConnTimeout, dialTimeout: t.dialTimeout };
 }
 
 /** One server's connection pool and the path its URL puts in front of every request path. */

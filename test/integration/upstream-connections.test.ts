@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sequential, Resources } from '../helpers/proxy-harness.js';
+import { request } from '../helpers/http-client.js';
+import { getService, sequential, Resources } from '../helpers/proxy-harness.js';
 import { singleService, startSwitchyard } from '../helpers/switchyard.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -48,6 +49,37 @@ describe('upstream connections', () => {
     const sy = res.add(await startSwitchyard({ dynamic: { 'app.yaml': singleService([b.url]) } }));
     expect(await sequential(sy.url, 10)).toEqual(Array(10).fill('b'));
     expect(b.accepted).toBe(1);
+  });
+
+  it('that the backend resets (RST) on reuse are replaced: the GET is resent on a fresh one, not failed', async () => {
+    // Each connection serves one request; the next one on it meets a reset, as when a backend's
+    // idle timeout races with the reuse (the FIN case is in stale-socket.test.ts).
+    const served = new WeakSet<Socket>();
+    const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+      if (served.has(req.socket)) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      served.add(req.socket);
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    let accepted = 0;
+    server.on('connection', () => accepted++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    res.add({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const sy = res.add(
+      await startSwitchyard({
+        dynamic: { 'app.yaml': singleService([url], { lb: { passiveHealthCheck: { maxFailures: 1, failureWindow: '10s', ejectFor: '60s' } } }) },
+        api: true,
+      }),
+    );
+    expect(await sequential(sy.url, 4)).toEqual(Array(4).fill('ok'));
+    expect(accepted).toBe(4);
+    // Not the server's fault: not ejected.
+    expect((await getService(sy.apiUrl!)).servers[0]).toMatchObject({ state: 'up' });
+    expect((await request(sy.url, { agent: false })).status).toBe(200);
   });
 
   it('are closed after idleConnTimeout without traffic', async () => {

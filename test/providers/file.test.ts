@@ -175,10 +175,31 @@ describe('file provider', () => {
       seen.push(s);
     }, pino({ level: 'silent' }));
     await writeFile(path.join(h.dir, 'app.yaml'), '');
-    // While the emptiness is fresh, every snapshot still carries the last good content.
-    await waitFor(() => seen.length >= 2, 'a snapshot after the truncation');
-    expect(validateSnapshots([seen[1]!], { entryPoints: ['web'] }).config.http.services['app@file']).toBeDefined();
     await waitFor(() => validated().config.http.services['app@file'] === undefined, 'the emptied file to be believed');
+    // While the emptiness was fresh, no snapshot went without the last good content: the
+    // first one without the service is the last one, the file believed empty.
+    const hasApp = (snapshot: ProviderSnapshot): boolean => validateSnapshots([snapshot], { entryPoints: ['web'] }).config.http.services['app@file'] !== undefined;
+    expect(seen.findIndex((snapshot) => !hasApp(snapshot))).toBe(seen.length - 1);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('parses only the files whose text changed: the others keep their objects', async () => {
+    await h.putService('a', ['http://127.0.0.1:9001']);
+    await h.putService('b', ['http://127.0.0.1:9002']);
+    const seen: ProviderSnapshot[] = [];
+    provider = h.createProvider();
+    await provider.start((s) => {
+      latest = s;
+      seen.push(s);
+    }, pino({ level: 'silent' }));
+    const before = seen.at(-1)!.config.http!.services!;
+    // a.yaml rewritten with the same text, b.yaml changed: one parse, and a's item is the same object.
+    await h.putService('a', ['http://127.0.0.1:9001']);
+    await h.putService('b', ['http://127.0.0.1:9003']);
+    await waitFor(() => validated().config.http.services['b@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9003', 'the change to b');
+    const after = seen.at(-1)!.config.http!.services!;
+    expect(after['a']).toBe(before['a']);
+    expect(after['b']).not.toBe(before['b']);
   });
 
   it('keeps watching after the folder is deleted and created again', async () => {
