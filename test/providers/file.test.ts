@@ -166,14 +166,20 @@ describe('file provider', () => {
     expect(validated().config.http.services['app@file']).toBeDefined();
   });
 
-  it('rides out a truncate-then-write save, but believes a file that stays empty', async () => {
-    await h.putService('app', ['http://127.0.0.1:9001']);
+  /** Starts a provider on the harness folder; every snapshot it emits is kept, in order. */
+  async function startRecording(): Promise<ProviderSnapshot[]> {
     const seen: ProviderSnapshot[] = [];
     provider = h.createProvider();
     await provider.start((s) => {
       latest = s;
       seen.push(s);
     }, pino({ level: 'silent' }));
+    return seen;
+  }
+
+  it('rides out a truncate-then-write save, but believes a file that stays empty', async () => {
+    await h.putService('app', ['http://127.0.0.1:9001']);
+    const seen = await startRecording();
     await writeFile(path.join(h.dir, 'app.yaml'), '');
     await waitFor(() => validated().config.http.services['app@file'] === undefined, 'the emptied file to be believed');
     // While the emptiness was fresh, no snapshot went without the last good content: the
@@ -186,12 +192,7 @@ describe('file provider', () => {
   it('parses only the files whose text changed: the others keep their objects', async () => {
     await h.putService('a', ['http://127.0.0.1:9001']);
     await h.putService('b', ['http://127.0.0.1:9002']);
-    const seen: ProviderSnapshot[] = [];
-    provider = h.createProvider();
-    await provider.start((s) => {
-      latest = s;
-      seen.push(s);
-    }, pino({ level: 'silent' }));
+    const seen = await startRecording();
     const before = seen.at(-1)!.config.http!.services!;
     // a.yaml rewritten with the same text, b.yaml changed: one parse, and a's item is the same object.
     await h.putService('a', ['http://127.0.0.1:9001']);
