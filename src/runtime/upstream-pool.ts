@@ -1,6 +1,9 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Socket } from 'node:net';
-import { buildConnector, Pool } from 'undici';
+import type { Pool as UndiciPool } from 'undici';
+// Only the parts we use (see src/types/undici-parts.d.ts): the whole package costs start-up time.
+import buildConnector from 'undici/lib/core/connect.js';
+import Pool from 'undici/lib/dispatcher/pool.js';
 
 export interface UpstreamOptions {
   /**
@@ -24,7 +27,7 @@ export function upstreamOptionsOf(transport: StaticConfig['serversTransport']): 
 
 /** One server's connection pool and the path its URL puts in front of every request path. */
 export interface Upstream {
-  readonly pool: Pool;
+  readonly pool: UndiciPool;
   /** `/api` for `http://host/api/`; '' for a URL without a path. */
   readonly pathPrefix: string;
 }
