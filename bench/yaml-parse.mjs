@@ -8,9 +8,9 @@
 //   npm run build && node --expose-gc bench/yaml-parse.mjs [--routers 50,10000] [--rounds 30] [--warmup 10]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap } from 'yaml';
 import { parseDynamicFile } from '../dist/providers/file/parse-file.js';
-import { originsOf } from '../dist/src/config/yaml-locate.js';
+import { referenceParse } from './lib/yaml-reference.mjs';
 import { dynamicConfig } from './lib/switchyard.mjs';
 
 const HELP = `usage: node --expose-gc bench/yaml-parse.mjs [--routers 50,10000] [--rounds 30] [--warmup 10]
@@ -35,10 +35,9 @@ if (values.help) {
 
 /** The replaced implementation, kept here for comparison. */
 function parseWithYaml(text, label) {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const { doc, origins } = referenceParse(text, label);
   if (doc.errors[0] || !isMap(doc.contents)) throw new Error('bench file does not parse');
-  return { config: doc.toJS(), origins: originsOf(doc, lines, label) };
+  return { config: doc.toJS(), origins: origins() };
 }
 
 function parseWithJsYaml(text, label) {

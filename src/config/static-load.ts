@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { lineOf, parseYaml } from './parse-yaml.js';
 import { staticConfigSchema, type StaticConfig } from './static-config.js';
 import { issuesOf } from './zod-helpers.js';
-import { locateIn } from './yaml-locate.js';
 
 /** The static config could not be used; `problems` lists every one, each naming its field. */
 export class StaticConfigError extends Error {
@@ -37,25 +36,17 @@ export function loadStaticConfig(file: string): LoadedStaticConfig {
 
 /** Parses and validates static config text; relative paths resolve against `file`'s folder. */
 export function parseStaticConfig(text: string, file: string): LoadedStaticConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new StaticConfigError(
-      file,
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}YAML syntax error: ${e.message.split('\n')[0]}`;
-      }),
-    );
+  const read = parseYaml(text, file);
+  if (!read.ok) {
+    throw new StaticConfigError(file, [`${read.line ? `line ${read.line}, column ${read.col ?? 1}: ` : ''}${read.message}`]);
   }
-  const raw: unknown = doc.toJS() ?? {};
-  const parsed = staticConfigSchema.safeParse(raw);
+  const parsed = staticConfigSchema.safeParse(read.value ?? {});
   if (!parsed.success) {
     throw new StaticConfigError(
       file,
       issuesOf(parsed.error).map((i) => {
-        const at = locateIn(doc, lines, i.path);
-        return `${at ? `line ${at.line}: ` : ''}${i.field || '(top level)'}: ${i.message}`;
+        const line = lineOf(read.origins, i.path);
+        return `${line ? `line ${line}: ` : ''}${i.field || '(top level)'}: ${i.message}`;
       }),
     );
   }

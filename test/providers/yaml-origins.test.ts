@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDynamicFile } from '../../providers/file/parse-file.js';
-import { originsOf } from '../../src/config/yaml-locate.js';
+import { referenceParse } from '../../bench/lib/yaml-reference.mjs';
 // @ts-expect-error: a plain .mjs module with no types
 import { dynamicConfig } from '../../bench/lib/switchyard.mjs';
 
@@ -13,12 +13,11 @@ import { dynamicConfig } from '../../bench/lib/switchyard.mjs';
  * replaced, kept only here as the reference: the values and the origins must be the same.
  */
 function reference(text: string, label: string): { config: unknown; origins: Record<string, string> } | { error: string } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const { doc, origins } = referenceParse(text, label);
   if (doc.errors[0]) return { error: doc.errors[0].message };
   if (doc.contents === null) return { config: {}, origins: {} };
   if (!isMap(doc.contents)) return { error: 'not a mapping' };
-  return { config: doc.toJS(), origins: originsOf(doc, lines, label) };
+  return { config: doc.toJS(), origins: origins() };
 }
 
 /** Files that read the same with both parsers: every style a dynamic config is written in. */

@@ -58,7 +58,7 @@ describe('static config', () => {
     ['entryPoints: {web: {address: ":80"}}\nentrypoints: {}\n', /unknown field "entrypoints"/],
     ['entryPoints: {web: {address: ":80"}}\nserversTransport: {forwardingTimeouts: {dialTimeout: soon}}\n', /dialTimeout: expected a duration like 500ms/],
     ['entryPoints:\n  web: [\n', /line \d+, column \d+: YAML syntax error/],
-    ['entryPoints: {web: {address: ":80"}}\nentryPoints: {}\n', /YAML syntax error: .*unique/i],
+    ['entryPoints: {web: {address: ":80"}}\nentryPoints: {}\n', /line 2, column \d+: YAML syntax error: duplicated mapping key/],
   ])('rejects %j', (text, message) => {
     expect(problems(text).join('\n')).toMatch(message);
   });

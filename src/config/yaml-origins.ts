@@ -1,10 +1,9 @@
 import type { EventType, State } from 'js-yaml';
 
 /**
- * Where each value of a dynamic file sits, recorded while js-yaml parses it (its `listener`
- * option), so there is no second parse. The map is the one `originsOf` (src/config/
- * yaml-locate.ts) builds from a `yaml` Document — checked equal on fixtures in
- * test/providers/yaml-origins.test.ts:
+ * Where each value of a YAML file sits, recorded while js-yaml parses it (its `listener`
+ * option), so there is no second parse. The map is the one the `yaml` library's Document gave
+ * (bench/lib/yaml-reference.mjs) — checked equal on fixtures in test/providers/yaml-origins.test.ts:
  * - a mapping entry's path → where its key starts (after any `&anchor`/`!tag`);
  * - a list entry's path → where the entry starts (an empty `-` entry: just after the `-` and
  *   its blanks);
