@@ -78,7 +78,7 @@ export class DataPlane {
     const eps = [...this.entryPoints.values()];
     await this.ws.closeAll(WS_CLOSE_WAIT_MS);
     await Promise.all(eps.map((ep) => ep.destroy()));
-    this.http.close();
+    // The HTTP forwarder holds nothing: the registry owns (and destroys) the connection pools.
     this.ws.close();
   }
 }

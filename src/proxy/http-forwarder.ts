@@ -59,9 +59,6 @@ export class HttpForwarder implements ExchangeOwner {
     }
   }
 
-  /** Nothing to close: the registry owns (and destroys) the connection pools. */
-  close(): void {}
-
   answered(exchange: HttpExchange, status: number): void {
     if (status >= 500) this.options.registry.reportFailure(exchange.server.state, exchange.service.passiveHealthCheck, `status ${status}`);
   }
