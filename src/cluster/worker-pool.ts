@@ -218,7 +218,7 @@ export class WorkerPool {
     if (this.stopping || !this.running) return;
     const now = Date.now();
     slot.restarts = slot.restarts.filter((t) => t > now - RESTART_WINDOW_MS);
-    // Back off when it keeps dying (a crash loop must not eat the machine): 0, 0.2, 0.4 … 5 s.
+    // Back off when it keeps dying (a crash loop must not eat the machine): 0, 0.1, 0.3, 0.7 … 4.9 s.
     const delay = Math.min(5_000, 100 * 2 ** slot.restarts.length) - 100;
     slot.restarts.push(now);
     this.options.log.error({ worker: slot.id, code, signal, restartIn: delay }, `worker ${slot.id} exited unexpectedly; starting a new one`);
