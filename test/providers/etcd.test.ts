@@ -8,7 +8,7 @@ import { captureLogs } from '../helpers/log-capture.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { providerContract } from './contract.js';
-import { KvHarness, ROOT, servicesKeys } from './kv-harness.js';
+import { expectOutageLoggedOnce, KvHarness, ROOT, servicesKeys } from './kv-harness.js';
 import { ProviderRun } from './provider-run.js';
 
 const FAST: Partial<EtcdProviderOptions> = { reconnect: { initialMs: 20, maxMs: 300 } };
@@ -163,17 +163,7 @@ describe('etcd provider', () => {
 
   it('logs an outage and the recovery once each, and emits nothing while down', async () => {
     const h = await harness();
-    await h.putService('app', ['http://127.0.0.1:9001']);
-    const logs = captureLogs();
-    const r = await run(h.createProvider(), logs.log);
-    await h.server.stop();
-    await waitFor(() => logs.matching(/is unreachable/).length > 0, 'the outage to be logged');
-    const emittedWhileDown = r.snapshots.length;
-    await h.server.restart(servicesKeys({ app: ['http://127.0.0.1:9003'] }));
-    await waitFor(() => r.servers('app')?.[0] === 'http://127.0.0.1:9003', 'the new cluster\'s data', 10_000);
-    expect(r.snapshots.length).toBe(emittedWhileDown + 1);
-    expect(logs.matching(/is unreachable/)).toHaveLength(1);
-    expect(logs.matching(/is reachable again/)).toHaveLength(1);
+    await expectOutageLoggedOnce(h, (log) => run(h.createProvider(), log));
   });
 
   it('starts without etcd, reports it, and picks the tree up when etcd appears', async () => {

@@ -1,5 +1,10 @@
+import type { Logger } from 'pino';
+import { expect } from 'vitest';
 import type { Provider } from '../../providers/provider.js';
+import { captureLogs } from '../helpers/log-capture.js';
+import { waitFor } from '../helpers/wait.js';
 import type { ProviderHarness } from './contract.js';
+import type { ProviderRun } from './provider-run.js';
 
 export const ROOT = 'switchyard';
 
@@ -59,4 +64,33 @@ export abstract class KvHarness implements ProviderHarness {
   putKeys(entries: Record<string, string>): Promise<void> {
     return this.replaceKeys([], entries);
   }
+}
+
+/** A KV store the tests can stop and bring back (the same port) holding only `data`. */
+export interface RestartableStore {
+  stop(): Promise<void>;
+  restart(data?: Record<string, string>): Promise<void>;
+}
+
+/**
+ * The outage case Redis and etcd share: the store goes away and comes back with other data.
+ * The outage and the recovery are logged once each, nothing is emitted while it is down, and
+ * the first snapshot after it is the new data. `start` runs a provider logging to `log`.
+ */
+export async function expectOutageLoggedOnce(
+  h: KvHarness & { server: RestartableStore },
+  start: (log: Logger) => Promise<ProviderRun>,
+): Promise<void> {
+  await h.putService('app', ['http://127.0.0.1:9001']);
+  const logs = captureLogs();
+  const r = await start(logs.log);
+  await h.server.stop();
+  await waitFor(() => logs.matching(/is unreachable/).length > 0, 'the outage to be logged');
+  const emittedWhileDown = r.snapshots.length;
+  // Reconnect attempts fail while the new data is prepared.
+  await h.server.restart(servicesKeys({ app: ['http://127.0.0.1:9003'] }));
+  await waitFor(() => r.servers('app')?.[0] === 'http://127.0.0.1:9003', 'the re-read after reconnect', 10_000);
+  expect(r.snapshots.length).toBe(emittedWhileDown + 1);
+  expect(logs.matching(/is unreachable/)).toHaveLength(1);
+  expect(logs.matching(/is reachable again/)).toHaveLength(1);
 }

@@ -7,7 +7,7 @@ import { captureLogs } from '../helpers/log-capture.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { providerContract } from './contract.js';
-import { KvHarness, ROOT, serviceKeys, servicesKeys } from './kv-harness.js';
+import { expectOutageLoggedOnce, KvHarness, ROOT, serviceKeys, servicesKeys } from './kv-harness.js';
 import { ProviderRun } from './provider-run.js';
 
 /** Fast reconnects so restarts converge quickly in tests. */
@@ -131,18 +131,7 @@ describe('redis provider', () => {
 
   it('logs an outage and the recovery once each, emits nothing while down, and re-reads on reconnect', async () => {
     const h = await harness();
-    await h.putService('app', ['http://127.0.0.1:9001']);
-    const logs = captureLogs();
-    const r = await run(h.createProvider(), logs.log);
-    await h.server.stop();
-    await waitFor(() => logs.matching(/is unreachable/).length > 0, 'the outage to be logged');
-    const emittedWhileDown = r.snapshots.length;
-    // Several reconnect attempts fail while the new data is prepared.
-    await h.server.restart(servicesKeys({ app: ['http://127.0.0.1:9003'] }));
-    await waitFor(() => r.servers('app')?.[0] === 'http://127.0.0.1:9003', 'the re-read after reconnect', 10_000);
-    expect(r.snapshots.length).toBe(emittedWhileDown + 1);
-    expect(logs.matching(/is unreachable/)).toHaveLength(1);
-    expect(logs.matching(/is reachable again/)).toHaveLength(1);
+    await expectOutageLoggedOnce(h, (log) => run(h.createProvider(), log));
   });
 
   it('loses no update made while it was cut off from a running server', async () => {
