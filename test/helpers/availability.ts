@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { ServerState } from '../../src/runtime/server-state.js';
+import { startControlledBackend, type ControlledBackend } from './health-backend.js';
 import { request, type Reply, type RequestOptions } from './http-client.js';
+import type { Resources } from './proxy-harness.js';
 import type { TestSwitchyard } from './switchyard.js';
 import { waitFor } from './wait.js';
 
@@ -30,6 +32,19 @@ export function observer(sy: () => TestSwitchyard | undefined, url: string, serv
     const state = s.app.runtime.registry.states().find((st) => st.service === service && st.url === url && !st.draining);
     return state ? { health: state.health, available: state.available, ejected: state.ejectedUntil > 0 } : undefined;
   };
+}
+
+/**
+ * Controlled backends named `names`, closed with `res`; each records, at every request, how the
+ * proxy `getSy()` sees it (Hit.seen, from `observer`).
+ */
+export async function observedBackends(res: Resources, names: string[], getSy: () => TestSwitchyard | undefined = () => undefined): Promise<ControlledBackend[]> {
+  const list = await Promise.all(names.map((n) => startControlledBackend(n)));
+  for (const b of list) {
+    res.add(b);
+    b.observe = observer(getSy, b.url);
+  }
+  return list;
 }
 
 /** Waits until server `url`'s state satisfies `ok`; the error names the last state seen. */

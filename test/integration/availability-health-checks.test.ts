@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { stateOf, observer, shares, burst, startLoad, waitForState, type Seen } from '../helpers/availability.js';
+import { stateOf, shares, burst, startLoad, waitForState, type Seen, observedBackends } from '../helpers/availability.js';
 import { closedPort } from '../helpers/backends.js';
-import { gapsWhere, startControlledBackend, type ControlledBackend, type Hit } from '../helpers/health-backend.js';
+import { gapsWhere, type ControlledBackend, type Hit } from '../helpers/health-backend.js';
 import { request } from '../helpers/http-client.js';
 import { Resources } from '../helpers/proxy-harness.js';
 import { singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
@@ -19,15 +19,7 @@ afterEach(() => res.closeAll());
 const seenOf = (h: Hit): Seen | undefined => h.seen as Seen | undefined;
 const healthAt = (h: Hit): string | undefined => seenOf(h)?.health;
 
-/** Backends named `names`, each recording the proxy's view of itself at every request. */
-async function backends(names: string[], getSy: () => TestSwitchyard | undefined): Promise<ControlledBackend[]> {
-  const list = await Promise.all(names.map((n) => startControlledBackend(n)));
-  for (const b of list) {
-    res.add(b);
-    b.observe = observer(getSy, b.url);
-  }
-  return list;
-}
+const backends = (names: string[], getSy?: () => TestSwitchyard | undefined): Promise<ControlledBackend[]> => observedBackends(res, names, getSy);
 
 async function proxy(urls: string[], lb: Record<string, unknown>): Promise<TestSwitchyard> {
   return res.add(await startSwitchyard({ dynamic: { 'app.yaml': singleService(urls, { lb }) } }));

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { burst, observer, shares, stateOf, waitForState } from '../helpers/availability.js';
+import { burst, shares, waitForState, observedBackends } from '../helpers/availability.js';
 import { closedPort } from '../helpers/backends.js';
-import { startControlledBackend, type ControlledBackend } from '../helpers/health-backend.js';
+import type { ControlledBackend } from '../helpers/health-backend.js';
 import { request, type Reply } from '../helpers/http-client.js';
 import { Resources } from '../helpers/proxy-harness.js';
 import { singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
@@ -14,14 +14,7 @@ import { waitFor } from '../helpers/wait.js';
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-async function backends(names: string[], getSy: () => TestSwitchyard | undefined = () => undefined): Promise<ControlledBackend[]> {
-  const list = await Promise.all(names.map((n) => startControlledBackend(n)));
-  for (const b of list) {
-    res.add(b);
-    b.observe = observer(getSy, b.url);
-  }
-  return list;
-}
+const backends = (names: string[], getSy?: () => TestSwitchyard | undefined): Promise<ControlledBackend[]> => observedBackends(res, names, getSy);
 
 /** One service per entry: routed by path prefix `/<name>`. */
 async function proxy(services: Record<string, { urls: string[]; lb?: Record<string, unknown> }>): Promise<TestSwitchyard> {
