@@ -1,14 +1,16 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EntryPointConfig } from '../config/static-config.js';
+import type { Downstream } from '../http1/downstream.js';
+import type { RequestHead } from '../http1/request-head.js';
+import type { ForwardInfo } from '../proxy/forwarded-headers.js';
 import type { HttpForwarder } from '../proxy/http-forwarder.js';
 import { rejectUpgrade, respond } from '../proxy/respond.js';
 import type { WebSocketForwarder } from '../proxy/websocket-forwarder.js';
-import type { ForwardInfo } from '../proxy/forwarded-headers.js';
 import { createIpMatcher } from '../rules/ip-match.js';
 import type { Route } from '../runtime/routing-table.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { ClientConnection, type ConnectionLimits, type ConnectionOwner } from './client-connection.js';
 import { clientIpOf, normalizeIp } from './client-ip.js';
 import { listenOn } from './listen.js';
 import { toMatchRequest } from './match-request.js';
@@ -17,15 +19,17 @@ import { toMatchRequest } from './match-request.js';
  * One listener. Each request reads the current RoutingTable once and keeps it to its end,
  * so a swap never changes a request mid-way; the listener itself is never re-bound.
  */
-export class EntryPoint {
-  readonly server: http.Server;
+export class EntryPoint implements ConnectionOwner {
+  readonly server: net.Server;
   private readonly isTrusted: (ip: string) => boolean;
-  /** Open connections, each with what its requests share (peer, trust, the untrusted ForwardInfo). */
-  private readonly sockets = new Map<Socket, ForwardInfo>();
+  /** Open connections; each carries what its requests share (peer, trust, the untrusted ForwardInfo). */
+  private readonly connections = new Set<ClientConnection>();
+  private readonly limits: ConnectionLimits;
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | undefined;
-  private sweeper: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     readonly name: string,
@@ -36,25 +40,13 @@ export class EntryPoint {
   ) {
     const fh = config.forwardedHeaders;
     this.isTrusted = fh.insecure ? () => true : createIpMatcher(fh.trustedIPs);
-    this.server = http.createServer(
-      {
-        keepAliveTimeout: config.transport.respondingTimeouts.idleTimeout,
-        headersTimeout: config.transport.respondingTimeouts.readHeaderTimeout,
-        // Bodies stream to the backend; a whole-request deadline would cut long uploads.
-        requestTimeout: 0,
-      },
-      (req, res) => this.onRequest(req, res),
-    );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.set(socket, this.connectionInfo(socket));
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    });
+    const t = config.transport.respondingTimeouts;
+    this.limits = { idleTimeout: t.idleTimeout, headerTimeout: t.readHeaderTimeout };
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // One sweep for every connection's idle and header timeouts: a request arms no timer.
+    const shortest = Math.min(...[t.idleTimeout, t.readHeaderTimeout].filter((ms) => ms > 0), 4_000);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.floor(shortest / 4)));
+    this.sweeper.unref();
   }
 
   listen(): Promise<AddressInfo> {
@@ -71,9 +63,9 @@ export class EntryPoint {
    */
   stopAccepting(): void {
     if (this.closed) return;
+    this.stopping = true;
     this.closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    this.sweeper = setInterval(() => this.server.closeIdleConnections(), 50);
+    for (const conn of this.connections) conn.shutdown();
   }
 
   /** Step 2: resolves when no HTTP request is in flight here, or at `deadline` (epoch ms). */
@@ -95,14 +87,81 @@ export class EntryPoint {
   /** Step 3: whatever is still open is cut; resolves when the listener is fully closed. */
   async destroy(): Promise<void> {
     this.stopAccepting();
-    for (const socket of this.sockets.keys()) socket.destroy();
+    for (const conn of this.connections) conn.socket.destroy();
     await this.closed;
-    if (this.sweeper) clearInterval(this.sweeper);
+    clearInterval(this.sweeper);
   }
 
   /** HTTP requests in flight through this entry point. */
   get inFlight(): number {
     return this.active;
+  }
+
+  // ── ConnectionOwner ─────────────────────────────────────────────────────
+
+  request(d: Downstream, conn: ClientConnection): void {
+    this.active++;
+    const head = d.head;
+    if (!head.hasHost && head.httpVersion === '1.1') {
+      // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
+      d.onClose = this.requestEnded;
+      respond(d, 400, 'Bad Request: missing Host header');
+      return;
+    }
+    const info = this.forwardInfo(conn, head);
+    let route;
+    try {
+      route = this.findRoute(head, info);
+    } catch (err) {
+      // A request target that is not a URL (absolute-form garbage) cannot be routed.
+      this.log.debug({ err }, 'unroutable request');
+      d.onClose = this.requestEnded;
+      respond(d, 400, 'Bad Request');
+      return;
+    }
+    if (!route) {
+      d.onClose = this.requestEnded;
+      respond(d, 404, '404 page not found');
+      return;
+    }
+    // The forwarder's close callback ends the request here too (one callback, not two).
+    this.forwarders.http.web(d, route.service, info, this.requestEnded);
+  }
+
+  upgrade(head: RequestHead, socket: Socket, rest: Buffer, conn: ClientConnection): void {
+    const info = this.forwardInfo(conn, head);
+    let route;
+    try {
+      route = this.findRoute(head, info);
+    } catch {
+      route = undefined;
+    }
+    if (!route) {
+      rejectUpgrade(socket, 404, '404 page not found');
+      return;
+    }
+    this.forwarders.ws.upgrade(head, socket, rest, route.service, info);
+  }
+
+  connectionClosed(conn: ClientConnection): void {
+    this.connections.delete(conn);
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────
+
+  private accept(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ClientConnection(socket, this, 0);
+    conn.info = this.connectionInfo(socket);
+    this.connections.add(conn);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const conn of this.connections) conn.expire(now, this.limits);
   }
 
   /** Peer, trust and port are the same for every request of a connection: worked out once. */
@@ -112,13 +171,13 @@ export class EntryPoint {
   }
 
   /** An untrusted peer's requests share its connection's info; a trusted peer names the client per request. */
-  private forwardInfo(req: IncomingMessage): ForwardInfo {
-    const conn = this.sockets.get(req.socket) ?? this.connectionInfo(req.socket);
-    if (!conn.trusted) return conn;
-    return { ...conn, clientIp: clientIpOf(conn.peer, req.headers['x-forwarded-for'], this.isTrusted) };
+  private forwardInfo(conn: ClientConnection, head: RequestHead): ForwardInfo {
+    const info = conn.info as ForwardInfo;
+    if (!info.trusted) return info;
+    return { ...info, clientIp: clientIpOf(info.peer, head.headers['x-forwarded-for'], this.isTrusted) };
   }
 
-  /** The one place a request of this entry point ends (called once per request, on its response's 'close'). */
+  /** The one place a request of this entry point ends (called once per request, when its response closes). */
   private readonly requestEnded = (): void => {
     this.active--;
     if (this.active === 0 && this.idleWaiters.length > 0) {
@@ -132,45 +191,7 @@ export class EntryPoint {
    * The route for a request, from the table current right now (read once: the request keeps
    * it to its end). Throws on a request target that is not a URL.
    */
-  private findRoute(req: IncomingMessage, info: ForwardInfo): Route | undefined {
-    return this.runtime.table.entryPoints.get(this.name)?.match(toMatchRequest(req, info.clientIp));
-  }
-
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    this.active++;
-    const info = this.forwardInfo(req);
-    let route;
-    try {
-      route = this.findRoute(req, info);
-    } catch (err) {
-      // A request target that is not a URL (absolute-form garbage) cannot be routed.
-      this.log.debug({ err }, 'unroutable request');
-      res.on('close', this.requestEnded);
-      respond(res, 400, 'Bad Request');
-      return;
-    }
-    if (!route) {
-      res.on('close', this.requestEnded);
-      respond(res, 404, '404 page not found');
-      return;
-    }
-    // The forwarder's own 'close' listener ends the request here too (one listener, not two).
-    this.forwarders.http.web(req, res, route.service, info, this.requestEnded);
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    const info = this.forwardInfo(req);
-    let route;
-    try {
-      route = this.findRoute(req, info);
-    } catch {
-      route = undefined;
-    }
-    if (!route) {
-      rejectUpgrade(socket, 404, '404 page not found');
-      return;
-    }
-    this.forwarders.ws.upgrade(req, socket, head, route.service, info);
+  private findRoute(head: RequestHead, info: ForwardInfo): Route | undefined {
+    return this.runtime.table.entryPoints.get(this.name)?.match(toMatchRequest(head, info.clientIp));
   }
 }

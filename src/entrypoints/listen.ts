@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { parseListenAddress } from '../config/address.js';
 
 /** Binds `server` to a validated `host:port` address; rejects with the bind error (EADDRINUSE …). */

@@ -1,11 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { STATUS_CODES } from 'node:http';
 import type { BalancerServer } from '../balancer/types.js';
+import type { Downstream } from '../http1/downstream.js';
+import type { Http1Head } from '../http1/llhttp.js';
 import type { ServiceRuntime } from '../runtime/routing-table.js';
 import type { ServerState } from '../runtime/server-state.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import type { ForwardInfo } from './forwarded-headers.js';
-import type { Body } from './request-body.js';
+import { NO_BODY, type Body } from './request-body.js';
+import type { UpstreamConnection, UpstreamHandler } from './upstream-connection.js';
 import { upstreamRequestHeaders } from './upstream-request-headers.js';
 
 /** What an exchange reports to the forwarder that runs it. */
@@ -18,28 +20,21 @@ export interface ExchangeOwner {
   closed(exchange: HttpExchange): void;
 }
 
-const NO_BODY: Body = { kind: 'none' };
-
-/** Passed to undici when the client went away first. */
-const CLIENT_GONE = Object.assign(new Error('the client closed the connection'), { code: 'CLIENT_GONE' });
-
 /**
- * One client request on its way through one or more upstream attempts, and the undici handler
- * of each attempt: the response is written straight to the client's ServerResponse from
- * undici's callbacks (status and headers → writeHead, data → write with back-pressure,
- * complete → end). The callback API hands over raw header buffers and needs no per-request
- * wrapper objects, the cheapest way through undici. One 'close' listener on the response
- * does all the accounting when the request ends, however it ends.
+ * One client request on its way through one or more upstream attempts, and the handler of
+ * each attempt's upstream connection: the response goes straight to the client's Downstream
+ * (head → writeHead, data → write with back-pressure, complete → end). The Downstream's one
+ * close callback does all the accounting when the request ends, however it ends.
  */
-export class HttpExchange implements Dispatcher.DispatchHandler {
+export class HttpExchange implements UpstreamHandler {
   /** The server of the current attempt. */
   server: BalancerServer;
   setCookie: string | undefined;
   body: Body = NO_BODY;
   /** Request target without the server's path prefix; the same for every attempt. */
   readonly path: string;
-  /** Upstream request headers, built once for all attempts. */
-  readonly headers: string[];
+  /** Upstream header lines (all but Host and framing), built once for all attempts. */
+  readonly headerLines: string;
   /** Servers already tried (created at the first retry): a retry goes elsewhere. */
   tried: Set<ServerState> | undefined;
   attempts = 1;
@@ -48,14 +43,12 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   responded = false;
   /** The client's response closed. */
   closed = false;
-  private abortUpstream: ((err?: Error) => void) | undefined;
-  /** undici's parser resume, for when the client has drained what we wrote. */
-  private resume: (() => void) | undefined;
+  /** The upstream connection of the current attempt. */
+  conn: UpstreamConnection | undefined;
 
   constructor(
     private readonly owner: ExchangeOwner,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly d: Downstream,
     readonly service: ServiceRuntime,
     readonly info: ForwardInfo,
     server: BalancerServer,
@@ -64,59 +57,49 @@ export class HttpExchange implements Dispatcher.DispatchHandler {
   ) {
     this.server = server;
     this.setCookie = setCookie;
-    this.path = targetPath(req.url ?? '/');
-    this.headers = upstreamRequestHeaders(req.headers, info, service.passHostHeader);
-    res.on('close', this.onClose);
+    this.path = targetPath(d.head.url);
+    this.headerLines = upstreamRequestHeaders(d.head.rawHeaders, d.head.host, info);
+    d.onClose = this.onClose;
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.closed) abort(CLIENT_GONE);
-    else this.abortUpstream = abort;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    // 1xx are informational and not relayed (Node's server answers a client's 100-continue itself).
-    if (statusCode < 200) return true;
-    this.owner.answered(this, statusCode);
+  onHeaders(head: Http1Head): void {
+    const status = head.statusCode;
+    this.owner.answered(this, status);
+    const d = this.d;
     // Answered before the upload ended: the rest of the upload would be read by no one, so the
     // client connection closes after this response (a keep-alive client would otherwise hang).
-    if (!this.req.complete) this.res.shouldKeepAlive = false;
-    // Throws on a status or header Node will not write; undici then aborts with that error (→ 502).
-    this.res.writeHead(statusCode, statusText || undefined, clientResponseHeaders(rawHeaders, this.setCookie));
+    if (!d.head.complete) d.closeAfter = true;
+    const noBody = d.head.method === 'HEAD' || status === 204 || status === 304;
+    const { headers, contentLength } = clientResponseHeaders(head.rawHeaders, this.setCookie, noBody);
+    d.writeHead(status, head.statusMessage || (STATUS_CODES[status] ?? ''), headers, noBody ? 'none' : contentLength);
     this.responded = true;
-    this.resume = resume;
-    return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    // The client reads slower than the upstream sends: pause undici's parser until it drains.
-    this.res.once('drain', this.resume!);
+    if (this.d.write(chunk)) return true;
+    // The client reads slower than the upstream sends: the connection waits until it drains.
+    const conn = this.conn;
+    this.d.onceDrain(() => conn?.resume());
     return false;
   }
 
   onComplete(): void {
-    this.abortUpstream = undefined;
-    this.res.end();
+    this.conn = undefined;
+    this.d.end();
   }
 
   onError(err: Error): void {
-    this.abortUpstream = undefined;
+    this.conn = undefined;
+    this.d.detachBody();
     this.owner.failed(this, err);
-  }
-
-  /** The next attempt starts: nothing of the last one's connection is ours any more. */
-  restart(): void {
-    this.abortUpstream = undefined;
-    this.resume = undefined;
   }
 
   private readonly onClose = (): void => {
     this.closed = true;
-    // A client that leaves mid-request takes the upstream request with it (undici closes that connection).
-    const abort = this.abortUpstream;
-    this.abortUpstream = undefined;
-    abort?.(CLIENT_GONE);
+    // A client that leaves mid-request takes the upstream request with it (that connection closes).
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.abort();
     this.owner.closed(this);
     this.onEnd();
   };

@@ -1,19 +1,23 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
+import type { BodySink, Downstream } from '../http1/downstream.js';
 import type { ServiceRuntime } from '../runtime/routing-table.js';
 import type { ServerRegistry } from '../runtime/server-registry.js';
-import { isStaleConnectionError } from '../runtime/upstream-pool.js';
+import { isStaleConnectionError, type Upstream } from '../runtime/upstream-pool.js';
 import type { ForwardInfo } from './forwarded-headers.js';
 import { HttpExchange, type ExchangeOwner } from './http-exchange.js';
 import { pickServer } from './pick-server.js';
-import { hasBody, readBodyUpTo } from './request-body.js';
+import { hasBody, readBodyUpTo, streamedBody } from './request-body.js';
 import { errSummary, respond } from './respond.js';
 import { isIdempotent, isReset, isRetriable } from './retry-policy.js';
-import { asUpstreamError, statusForUpstreamError } from './upstream-error.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+import { statusForUpstreamError } from './upstream-error.js';
 import type { UpstreamTimeouts } from './upstream-timeouts.js';
 
 /** Reused keep-alive connections a backend closed a moment ago; each is tried at most this often. */
 const MAX_STALE_RETRIES = 3;
+
+const LAST_CHUNK = '0\r\n\r\n';
 
 export interface ForwarderOptions {
   registry: ServerRegistry;
@@ -22,10 +26,11 @@ export interface ForwarderOptions {
 }
 
 /**
- * Sends HTTP requests to a service's servers through each server's undici pool: picks the
- * server (sticky cookie first), counts in-flight requests, sends the client's headers minus
- * hop-by-hop ones plus forwarded headers, retries on another server when that is safe, feeds
- * passive health checks, and maps failures to 502/503/504. It never decides routing.
+ * Sends HTTP requests to a service's servers over each server's keep-alive connections:
+ * picks the server (sticky cookie first), counts in-flight requests, sends the client's
+ * headers minus hop-by-hop ones plus forwarded headers, retries on another server when that
+ * is safe, feeds passive health checks, and maps failures to 502/503/504. It never decides
+ * routing.
  */
 export class HttpForwarder implements ExchangeOwner {
   constructor(private readonly options: ForwarderOptions) {}
@@ -33,26 +38,26 @@ export class HttpForwarder implements ExchangeOwner {
   /**
    * Forwards one HTTP request to `service`; answers 503 itself when no server can take it.
    * `onEnd` runs once when the client's response closes (the entry point's own accounting,
-   * sharing our one 'close' listener).
+   * sharing the Downstream's one close callback).
    */
-  web(req: IncomingMessage, res: ServerResponse, service: ServiceRuntime, info: ForwardInfo, onEnd: () => void): void {
-    const pick = pickServer(service, req.headers.cookie, info);
+  web(d: Downstream, service: ServiceRuntime, info: ForwardInfo, onEnd: () => void): void {
+    const pick = pickServer(service, service.sticky ? d.head.headers.cookie : undefined, info);
     if (!pick) {
-      res.on('close', onEnd);
-      respond(res, 503, `no server of service ${service.name} can take requests`);
+      d.onClose = onEnd;
+      respond(d, 503, `no server of service ${service.name} can take requests`);
       return;
     }
-    const exchange = new HttpExchange(this, req, res, service, info, pick.server, pick.setCookie, onEnd);
+    const exchange = new HttpExchange(this, d, service, info, pick.server, pick.setCookie, onEnd);
     this.options.registry.begin(pick.server.state);
-    if (!hasBody(req)) {
+    if (!hasBody(d)) {
       this.send(exchange);
     } else if (service.retries === 0) {
       // No retries: never hold a body, stream it once.
-      exchange.body = { kind: 'streamed', stream: req };
+      exchange.body = streamedBody(d);
       this.send(exchange);
     } else {
       // Hold a small body so that a failed attempt can be sent again elsewhere.
-      void readBodyUpTo(req, service.retryBodyLimit).then((body) => {
+      void readBodyUpTo(d, service.retryBodyLimit).then((body) => {
         exchange.body = body;
         if (!exchange.closed) this.send(exchange);
       });
@@ -67,10 +72,10 @@ export class HttpForwarder implements ExchangeOwner {
     this.options.registry.end(exchange.server.state);
   }
 
-  failed(exchange: HttpExchange, cause: Error): void {
+  failed(exchange: HttpExchange, err: Error): void {
     if (exchange.closed) return; // the client left; nothing to answer
-    const err = asUpstreamError(cause, this.options.timeouts);
-    const { service, req, res } = exchange;
+    const { service, d } = exchange;
+    const req = d.head;
     const state = exchange.server.state;
     const replayable = exchange.body.kind !== 'streamed';
     // A pooled keep-alive connection the backend closed a moment ago fails on first use: not
@@ -115,38 +120,89 @@ export class HttpForwarder implements ExchangeOwner {
     );
     if (exchange.responded) {
       // Part of the response already went out: all we can do is cut it so the client sees it broke.
-      res.destroy();
+      d.destroy();
       return;
     }
-    respond(res, status, STATUS_CODES[status]!);
+    respond(d, status, STATUS_CODES[status]!);
   }
 
-  /** One attempt: the request goes to the current server's pool; undici calls the exchange back. */
+  /** One attempt: a connection to the current server (idle or new), then the request on it. */
   private send(exchange: HttpExchange): void {
     const upstream = this.options.registry.upstreamFor(exchange.server.state);
     if (!upstream) {
       // Unreachable while the request counts itself in flight (see upstreamFor); answer rather than hang.
-      respond(exchange.res, 503, `server ${exchange.server.url} left the configuration`);
+      respond(exchange.d, 503, `server ${exchange.server.url} left the configuration`);
       return;
     }
-    const body = exchange.body;
-    upstream.pool.dispatch(
-      {
-        path: upstream.pathPrefix === '' ? exchange.path : upstream.pathPrefix + exchange.path,
-        method: exchange.req.method ?? 'GET',
-        headers: exchange.headers,
-        body: body.kind === 'none' ? null : body.kind === 'buffered' ? body.data : body.stream,
-        headersTimeout: this.options.timeouts.responseHeaderTimeout,
-      },
-      exchange,
-    );
+    const host = exchange.service.passHostHeader && exchange.d.head.host !== '' ? exchange.d.head.host : upstream.authority;
+    upstream.acquire(upstream.tls ? hostname(host) : '', (err, conn) => {
+      if (exchange.closed) {
+        if (conn) upstream.giveBack(conn);
+        return;
+      }
+      if (err || !conn) {
+        exchange.onError(err ?? new Error('no upstream connection'));
+        return;
+      }
+      this.start(exchange, upstream, conn, host);
+    });
   }
 
-  /** A retry runs after undici has finished with the failed attempt (never from inside its callback). */
+  private start(exchange: HttpExchange, upstream: Upstream, conn: UpstreamConnection, host: string): void {
+    const d = exchange.d;
+    const chunked = d.head.framing === 'chunked';
+    const body = exchange.body;
+    const path = upstream.pathPrefix === '' ? exchange.path : upstream.pathPrefix + exchange.path;
+    const head = `${d.head.method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${exchange.headerLines}${chunked ? 'Transfer-Encoding: chunked\r\n' : ''}\r\n`;
+    exchange.conn = conn;
+    conn.request(head, exchange, {
+      isHead: d.head.method === 'HEAD',
+      hasBody: body.kind !== 'none',
+      headerTimeout: this.options.timeouts.responseHeaderTimeout,
+    });
+    if (body.kind === 'buffered') {
+      if (chunked) {
+        if (body.data.length > 0) conn.writeBody(`${body.data.length.toString(16)}\r\n`), conn.writeBody(body.data), conn.writeBody('\r\n');
+        conn.endBody(LAST_CHUNK);
+      } else {
+        conn.writeBody(body.data);
+        conn.endBody('');
+      }
+    } else if (body.kind === 'streamed') {
+      const sink = bodySink(conn, d, chunked);
+      for (const data of body.prefix) sink.chunk(data);
+      body.prefix = [];
+      d.attachBody(sink);
+    }
+  }
+
+  /** A retry runs after the failed attempt has unwound (never from inside its callback). */
   private resend(exchange: HttpExchange): void {
-    exchange.restart();
     queueMicrotask(() => {
       if (!exchange.closed) this.send(exchange);
     });
   }
+}
+
+/** Streams the client's body to `conn` as it arrives, chunk-framed when the client's was. */
+function bodySink(conn: UpstreamConnection, d: Downstream, chunked: boolean): BodySink {
+  const resume = (): void => d.resume();
+  return {
+    chunk(data) {
+      if (data.length === 0) return true;
+      const ok = chunked ? (conn.writeBody(`${data.length.toString(16)}\r\n`), conn.writeBody(data), conn.writeBody('\r\n')) : conn.writeBody(data);
+      if (!ok) conn.onceDrain(resume);
+      return ok;
+    },
+    end() {
+      conn.endBody(chunked ? LAST_CHUNK : '');
+    },
+  };
+}
+
+/** The name in a Host header (no port, no IPv6 brackets): the TLS server name. */
+function hostname(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
 }

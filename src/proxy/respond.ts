@@ -1,12 +1,16 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Downstream } from '../http1/downstream.js';
+
+const TEXT = ['Content-Type', 'text/plain; charset=utf-8'];
 
 /** A short plain-text answer of our own (404, 502, 503, 504), unless a response already started. */
-export function respond(res: ServerResponse, status: number, body: string): void {
-  if (res.headersSent || res.destroyed) return;
-  // The reason phrase is named: an upstream status line that failed to go out may have set another.
-  res.writeHead(status, STATUS_CODES[status] ?? '', { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) + 1 });
-  res.end(`${body}\n`);
+export function respond(d: Downstream, status: number, body: string): void {
+  if (d.headersSent || d.closed) return;
+  const data = Buffer.from(`${body}\n`);
+  d.writeHead(status, STATUS_CODES[status] ?? '', TEXT, d.head.method === 'HEAD' ? 'none' : data.length);
+  d.write(data);
+  d.end();
 }
 
 /** Refuses a WebSocket upgrade with an HTTP status on the raw socket, then closes it. */

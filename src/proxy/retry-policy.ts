@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { UpstreamTimeoutError } from './upstream-error.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -6,12 +5,17 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
 /**
  * The connection broke before any response byte: the server may or may not have acted.
- * UND_ERR_SOCKET is undici's "other side closed" / "closed" (the peer's FIN instead of a response).
+ * UPSTREAM_CLOSED is the peer's FIN instead of (the rest of) a response.
  */
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UPSTREAM_CLOSED']);
 
-export function isIdempotent(req: IncomingMessage): boolean {
-  return IDEMPOTENT.has(req.method ?? 'GET');
+/** What the policy looks at of a request. */
+interface Method {
+  readonly method: string;
+}
+
+export function isIdempotent(req: Method): boolean {
+  return IDEMPOTENT.has(req.method);
 }
 
 export function isConnectFailure(err: unknown): boolean {
@@ -29,7 +33,7 @@ export function isReset(err: unknown): boolean {
  * (a reset POST may already have been acted on). A response-header timeout is never retried:
  * the server is busy with it.
  */
-export function isRetriable(err: unknown, req: IncomingMessage, bodyReplayable: boolean): boolean {
+export function isRetriable(err: unknown, req: Method, bodyReplayable: boolean): boolean {
   if (!bodyReplayable) return false;
   if (isConnectFailure(err)) return true;
   return isReset(err) && isIdempotent(req);

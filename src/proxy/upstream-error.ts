@@ -1,5 +1,3 @@
-import type { UpstreamTimeouts } from './upstream-timeouts.js';
-
 /** Marks an upstream request we aborted because it ran out of time (→ 504, not 502). */
 export class UpstreamTimeoutError extends Error {
   readonly code = 'UPSTREAM_TIMEOUT';
@@ -13,15 +11,4 @@ export function statusForUpstreamError(err: unknown): 502 | 504 {
   if (err instanceof UpstreamTimeoutError) return 504;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ETIMEDOUT' ? 504 : 502;
-}
-
-/**
- * undici's timeout errors as ours, so that retries, the status and the log line are the same
- * whichever engine timed out (undici for HTTP, http-proxy for WebSocket handshakes).
- */
-export function asUpstreamError(err: Error, timeouts: UpstreamTimeouts): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new UpstreamTimeoutError('connect', timeouts.dialTimeout);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return new UpstreamTimeoutError('response headers', timeouts.responseHeaderTimeout);
-  return err;
 }

@@ -1,4 +1,5 @@
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { RequestHead } from '../http1/request-head.js';
 import type { Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
@@ -21,6 +22,15 @@ interface Tunnel {
 
 const TUNNEL = Symbol('switchyard.tunnel');
 type Tagged = IncomingMessage & { [TUNNEL]?: Tunnel };
+
+/** The parts of a request http-proxy's WebSocket pass reads (it needs no IncomingMessage). */
+interface HandshakeRequest {
+  method: string;
+  url: string;
+  httpVersion: string;
+  headers: IncomingHttpHeaders;
+  [TUNNEL]?: Tunnel;
+}
 
 export interface WebSocketForwarderOptions {
   registry: ServerRegistry;
@@ -55,7 +65,9 @@ export class WebSocketForwarder {
     });
   }
 
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer, service: ServiceRuntime, info: ForwardInfo): void {
+  upgrade(handshake: RequestHead, socket: Socket, head: Buffer, service: ServiceRuntime, info: ForwardInfo): void {
+    socket.on('error', () => socket.destroy());
+    const req: HandshakeRequest = { method: handshake.method, url: handshake.url, httpVersion: handshake.httpVersion, headers: { ...handshake.headers } };
     const pick = pickServer(service, req.headers.cookie, info);
     if (!pick) {
       rejectUpgrade(socket, 503, `no server of service ${service.name} can take requests`);
@@ -64,7 +76,7 @@ export class WebSocketForwarder {
     const { server } = pick;
     const state = server.state;
     const tunnel: Tunnel = { client: socket, upstream: undefined, setCookie: pick.setCookie };
-    (req as Tagged)[TUNNEL] = tunnel;
+    req[TUNNEL] = tunnel;
     this.tunnels.add(tunnel);
     this.options.registry.begin(state);
     state.webSockets++;
@@ -75,7 +87,7 @@ export class WebSocketForwarder {
     });
     stripHopByHop(req.headers, true);
     setForwardedHeaders(req.headers, { ...info, proto: info.proto === 'https' ? 'wss' : 'ws' });
-    this.proxy.ws(req, socket, head, { target: server.url, changeOrigin: !service.passHostHeader, agent: false }, (err) => {
+    this.proxy.ws(req as unknown as IncomingMessage, socket, head, { target: server.url, changeOrigin: !service.passHostHeader, agent: false }, (err) => {
       if (tunnel.upstream) {
         this.options.log.debug({ err: errSummary(err), service: service.name, server: server.url }, 'websocket connection ended with an error');
         socket.destroy();

@@ -121,7 +121,7 @@ export class ServerRegistry {
     this.entries.delete(state.key);
     this.remoteHealth.delete(state.key);
     if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
-    void entry.upstream?.pool.destroy();
+    entry.upstream?.destroy();
   }
 
   /** An active check answered: count it against the thresholds and move the server if due. */
@@ -186,7 +186,7 @@ export class ServerRegistry {
   destroy(): void {
     for (const e of this.entries.values()) {
       if (e.ejectTimer) clearTimeout(e.ejectTimer);
-      void e.upstream?.pool.destroy();
+      e.upstream?.destroy();
     }
     this.entries.clear();
     this.pools.clear();

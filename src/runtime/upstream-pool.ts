@@ -1,19 +1,15 @@
 import type { StaticConfig } from '../config/static-config.js';
-import type { Socket } from 'node:net';
-import type { Pool as UndiciPool } from 'undici';
-// Only the parts we use (see src/types/undici-parts.d.ts): the whole package costs start-up time.
-import buildConnector from 'undici/lib/core/connect.js';
-import Pool from 'undici/lib/dispatcher/pool.js';
+import net from 'node:net';
+import { UpstreamConnection } from '../proxy/upstream-connection.js';
 
 export interface UpstreamOptions {
   /**
-   * serversTransport.maxIdleConnsPerHost. Not enforced: undici's Pool has no idle cap, and its
-   * `connections` cap counts busy connections too (requests over it would queue, long polls
-   * first). Idle connections close after `idleTimeout`; there are never more than the peak
-   * number of concurrent requests to the server.
+   * serversTransport.maxIdleConnsPerHost: idle keep-alive connections kept per server; more
+   * are closed as they go idle (busy connections are never capped: a cap would queue long
+   * polls behind each other).
    */
   maxIdleSockets: number;
-  /** Close an idle upstream connection after this long (ms): forwardingTimeouts.idleConnTimeout. */
+  /** Close an idle upstream connection after this long (ms): forwardingTimeouts.idleConnTimeout; 0 = never. */
   idleTimeout: number;
   /** ms to establish a connection (forwardingTimeouts.dialTimeout); 0 = none. Default 30 s. */
   dialTimeout?: number;
@@ -25,63 +21,162 @@ export function upstreamOptionsOf(transport: StaticConfig['serversTransport']): 
   return { maxIdleSockets: transport.maxIdleConnsPerHost, idleTimeout: t.idleConnTimeout, dialTimeout: t.dialTimeout };
 }
 
-/** One server's connection pool and the path its URL puts in front of every request path. */
-export interface Upstream {
-  readonly pool: UndiciPool;
-  /** `/api` for `http://host/api/`; '' for a URL without a path. */
-  readonly pathPrefix: string;
-}
-
 /** Traefik's forwardingTimeouts.dialTimeout default, for callers that do not pass one. */
 const DEFAULT_DIAL_TIMEOUT = 30_000;
 
-const MAX_TIMER = 2 ** 31 - 1;
-
-/** Errors that broke a connection which had already carried a response (see isStaleConnectionError). */
-const onUsedConnection = new WeakSet<object>();
-
-function noteUsedConnection(this: Socket, err: unknown): void {
-  if (this.bytesRead > 0 && typeof err === 'object' && err !== null) onUsedConnection.add(err);
-}
-
 /**
  * Did this failure happen on a pooled keep-alive connection that had already served a
- * response? Then the backend most likely closed it as we reused it: not the server's fault,
- * and safe to send again on a fresh connection. undici does not retry such a request itself.
+ * response, before any byte of this one? Then the backend most likely closed it as we reused
+ * it: not the server's fault, and safe to send again on a fresh connection.
  */
 export function isStaleConnectionError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  if (onUsedConnection.has(err)) return true;
-  // undici's SocketError('closed') is not emitted on the socket but carries its counters.
-  return ((err as { socket?: { bytesRead?: number } }).socket?.bytesRead ?? 0) > 0;
+  return (err as { reused?: unknown } | null)?.reused === true;
 }
 
 /**
- * A keep-alive pool to one server (undici): no cap on concurrent connections (like Node's
- * agent before it: a cap would queue long polls behind each other); idle connections close
- * after `idleTimeout` or earlier when the server's Keep-Alive hint says so. No body timeout:
- * a streaming response may pause as long as it likes. TLS as Node's https.Agent did it:
- * certificates verified against Node's CA list (plus NODE_EXTRA_CA_CERTS), SNI and the name
- * checked taken from the Host header sent upstream.
+ * One server's keep-alive connections: the most recently used idle one is reused first (the
+ * others age out after idleTimeout), a new one is dialled when none is idle. TLS as Node's
+ * https.Agent does it: certificates verified against Node's CA list (plus
+ * NODE_EXTRA_CA_CERTS), SNI and the name checked taken from the Host header sent upstream;
+ * idle TLS connections are reused only for the same name.
  */
+export class Upstream {
+  /** `/api` for `http://host/api/`; '' for a URL without a path. */
+  readonly pathPrefix: string;
+  /** `host:port` as the URL gives it: the Host header when passHostHeader is false. */
+  readonly authority: string;
+  readonly tls: boolean;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly open = new Set<UpstreamConnection>();
+  private destroyed = false;
+
+  constructor(url: string, private readonly options: UpstreamOptions) {
+    const parsed = new URL(url);
+    this.tls = parsed.protocol === 'https:';
+    this.host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
+    this.port = Number(parsed.port) || (this.tls ? 443 : 80);
+    this.authority = parsed.host;
+    const path = parsed.pathname;
+    this.pathPrefix = path.endsWith('/') ? path.slice(0, -1) : path;
+  }
+
+  /**
+   * An idle connection (for TLS: one opened for `servername`) or a new one. A dial error
+   * (refused, timed out, certificate) goes to `cb`.
+   */
+  acquire(servername: string, cb: (err: Error | null, conn?: UpstreamConnection) => void): void {
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const conn = idle[i]!;
+      if (this.tls && conn.servername !== servername) continue;
+      idle.splice(i, 1);
+      cb(null, conn);
+      return;
+    }
+    UpstreamConnection.dial(
+      {
+        host: this.host,
+        port: this.port,
+        tlsServername: this.tls ? (net.isIP(servername) ? '' : servername) : undefined,
+        dialTimeout: this.options.dialTimeout ?? DEFAULT_DIAL_TIMEOUT,
+      },
+      (err, conn) => {
+        if (err || !conn) return cb(err ?? new Error('no connection'));
+        if (this.destroyed) {
+          conn.destroy();
+          return cb(new Error('the server left the configuration'));
+        }
+        this.open.add(conn);
+        conn.onIdle = this.release;
+        conn.onGone = this.forget;
+        cb(null, conn);
+      },
+    );
+  }
+
+  /** Hands back a connection that carried no request (its client left while it was dialled). */
+  giveBack(conn: UpstreamConnection): void {
+    if (conn.idle) this.release(conn);
+    else conn.destroy();
+  }
+
+  /** Idle connections (for the admin view and tests). */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Closes every connection, idle or busy (the server is released, or shutdown). */
+  destroy(): void {
+    this.destroyed = true;
+    sweeper.delete(this);
+    for (const conn of [...this.open]) conn.destroy();
+    this.idle.length = 0;
+  }
+
+  /** Closes connections idle for longer than idleTimeout (the shared sweep calls it). */
+  sweep(now: number): void {
+    const limit = this.options.idleTimeout;
+    if (limit <= 0) return;
+    // Oldest first: the list is in the order connections went idle.
+    while (this.idle.length > 0 && now - this.idle[0]!.idleSince >= limit) this.idle.shift()!.destroy();
+    if (this.idle.length === 0) sweeper.delete(this);
+  }
+
+  private readonly release = (conn: UpstreamConnection): void => {
+    if (this.destroyed || this.idle.length >= Math.max(1, this.options.maxIdleSockets)) {
+      conn.destroy();
+      return;
+    }
+    conn.idleSince = Date.now();
+    this.idle.push(conn);
+    if (this.options.idleTimeout > 0) sweeper.add(this, this.options.idleTimeout);
+  };
+
+  private readonly forget = (conn: UpstreamConnection): void => {
+    this.open.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  };
+}
+
+/**
+ * One timer for the idle connections of every server, running only while some are idle:
+ * 10,000 servers cost one interval, not 10,000 timers, and a request arms no timer at all.
+ */
+class IdleSweeper {
+  private readonly pools = new Set<Upstream>();
+  private timer: NodeJS.Timeout | undefined;
+  private period = Infinity;
+
+  add(pool: Upstream, idleTimeout: number): void {
+    this.pools.add(pool);
+    const period = Math.min(1_000, Math.max(20, Math.floor(idleTimeout / 4)));
+    if (this.timer && period >= this.period) return;
+    if (this.timer) clearInterval(this.timer);
+    this.period = period;
+    this.timer = setInterval(() => this.run(), period);
+    this.timer.unref();
+  }
+
+  delete(pool: Upstream): void {
+    this.pools.delete(pool);
+    if (this.pools.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.period = Infinity;
+    }
+  }
+
+  private run(): void {
+    const now = Date.now();
+    for (const pool of [...this.pools]) pool.sweep(now);
+  }
+}
+
+const sweeper = new IdleSweeper();
+
 export function createUpstream(url: string, options: UpstreamOptions): Upstream {
-  const parsed = new URL(url);
-  // 0 = no idle limit (Traefik's meaning); undici wants a positive timer (≤ 2^31-1 ms).
-  const idle = options.idleTimeout > 0 ? Math.min(options.idleTimeout, MAX_TIMER) : MAX_TIMER;
-  const base = buildConnector({ timeout: options.dialTimeout ?? DEFAULT_DIAL_TIMEOUT });
-  const pool = new Pool(parsed.origin, {
-    connect: (opts, callback) =>
-      base(opts, (err, socket) => {
-        // Registered before undici's own listener, so it sees each error first.
-        if (socket) socket.on('error', noteUsedConnection);
-        if (err) callback(err, null);
-        else callback(null, socket!);
-      }),
-    keepAliveTimeout: idle,
-    keepAliveMaxTimeout: idle,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
-  const path = parsed.pathname;
-  return { pool, pathPrefix: path.endsWith('/') ? path.slice(0, -1) : path };
+  return new Upstream(url, options);
 }

@@ -86,7 +86,12 @@ describe('passive health check', () => {
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThanOrEqual(2 * Math.max(1, sy.workers));
     const more = await burst(sy.url, 30, 3);
-    expect(shares(more)).toEqual({ a: 15, b: 15 });
+    const split = shares(more);
+    // One process alternates exactly. Each worker alternates its own requests exactly, so with
+    // N workers the two may differ by up to N (each worker's odd request may land on the same one).
+    expect(Object.keys(split).sort()).toEqual(['a', 'b']);
+    expect(split['a']! + split['b']!).toBe(30);
+    expect(Math.abs(split['a']! - split['b']!)).toBeLessThanOrEqual(sy.workers > 1 ? sy.workers : 0);
     // Ejected: not even tried any more.
     expect((await sy.traffic(dead)).served).toBe(attempts);
   });

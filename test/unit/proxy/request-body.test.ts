@@ -1,19 +1,39 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { text } from 'node:stream/consumers';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ClientConnection, type ConnectionOwner } from '../../../src/entrypoints/client-connection.js';
+import type { BodySink, Downstream } from '../../../src/http1/downstream.js';
 import { readBodyUpTo, type Body } from '../../../src/proxy/request-body.js';
+import { respond } from '../../../src/proxy/respond.js';
 
-// Real requests through a real server: IncomingMessage behaves as in production.
+/** Everything of a streamed body: the part read so far, then the rest from the client. */
+function restOf(body: Body): Promise<string> {
+  if (body.kind !== 'streamed') return Promise.resolve('');
+  const parts = body.prefix.map((b) => b.toString('latin1'));
+  return new Promise((resolve) => {
+    const sink: BodySink = {
+      chunk: (data) => (parts.push(data.toString('latin1')), true),
+      end: () => resolve(parts.join('')),
+    };
+    body.source.attachBody(sink);
+  });
+}
+
+// Real requests through a real client connection (llhttp): the Downstream behaves as in production.
 async function withBody(send: (url: string) => Promise<void>, limit: number): Promise<{ body: Body; rest: string }> {
   return new Promise((resolve, reject) => {
-    const server = http.createServer(async (req, res) => {
-      const body = await readBodyUpTo(req, limit);
-      const rest = body.kind === 'streamed' ? await text(body.stream) : '';
-      res.end('ok');
-      server.close();
-      resolve({ body, rest });
-    });
+    const owner: ConnectionOwner = {
+      async request(d: Downstream) {
+        const body = await readBodyUpTo(d, limit);
+        const rest = await restOf(body);
+        respond(d, 200, 'ok');
+        server.close();
+        resolve({ body, rest });
+      },
+      upgrade: (_head, socket) => socket.destroy(),
+      connectionClosed: () => undefined,
+    };
+    const server = net.createServer((socket) => new ClientConnection(socket, owner, 0));
     server.listen(0, '127.0.0.1', () => {
       send(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).catch(reject);
     });

@@ -1,0 +1,155 @@
+import { createRequire } from 'node:module';
+
+/**
+ * llhttp, the HTTP/1.1 parser of Node's own http server and client, reached through Node's
+ * `_http_common` module: the same C parser (strict framing, request-smuggling checks, header
+ * size limit) without the IncomingMessage/ServerResponse machinery around it, which cost more
+ * than half of a proxied request's CPU (bench/RESULTS.md, "Engine"). Nothing here is
+ * Switchyard-specific; the rest of the engine sees only `Http1Parser`.
+ */
+
+/** What the parser reports when a message's head is complete. */
+export interface Http1Head {
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  /** `[name, value, …]` as received (names keep their case; values are latin1 strings). */
+  readonly rawHeaders: string[];
+  /** Requests: the method name; responses: ''. */
+  readonly method: string;
+  /** Requests: the request target as received; responses: ''. */
+  readonly url: string;
+  /** Responses: the status code; requests: 0. */
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  /** An Upgrade/CONNECT request, or a 101 response: the bytes after the head are not HTTP. */
+  readonly upgrade: boolean;
+  /** llhttp's verdict from the version and Connection header. */
+  readonly keepAlive: boolean;
+}
+
+export interface Http1Handlers {
+  /** Return true to tell the parser that this message has no body (a response to HEAD). */
+  onHead(head: Http1Head): boolean | void;
+  onBody(chunk: Buffer): void;
+  onComplete(): void;
+}
+
+/** A parse failure: `code` is llhttp's (`HPE_INVALID_METHOD`, `HPE_HEADER_OVERFLOW`, …). */
+export interface Http1ParseError extends Error {
+  code: string;
+  reason?: string;
+}
+
+interface NativeParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | Http1ParseError;
+  finish(): Http1ParseError | undefined;
+  close(): void;
+  [key: number]: unknown;
+}
+
+interface NativeParserClass {
+  new (): NativeParser;
+  REQUEST: number;
+  RESPONSE: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kOnExecute: number;
+}
+
+const common = createRequire(import.meta.url)('_http_common') as { HTTPParser?: NativeParserClass; methods?: string[] };
+if (typeof common.HTTPParser !== 'function' || !Array.isArray(common.methods) || typeof common.HTTPParser.kOnHeadersComplete !== 'number') {
+  throw new Error(`switchyard needs Node.js's built-in HTTP parser (_http_common.HTTPParser), which Node ${process.version} does not expose; use Node.js 20 or 22`);
+}
+const Native: NativeParserClass = common.HTTPParser;
+const methods: string[] = common.methods;
+const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = Native;
+
+/** A resource object for async_hooks (llhttp's callbacks run in its scope); one shared is enough. */
+const RESOURCE = Object.freeze({});
+
+export type Http1Kind = 'request' | 'response';
+
+/**
+ * One connection's parser. `execute` feeds bytes and runs the handlers synchronously; it
+ * returns how many bytes were parsed (fewer than given after an upgrade's head) or the error.
+ */
+export class Http1Parser {
+  private readonly native: NativeParser;
+  /** Headers and URL llhttp flushed early (more than 32 header lines or a long head). */
+  private partialHeaders: string[] = [];
+  private partialUrl = '';
+
+  constructor(
+    private readonly kind: Http1Kind,
+    private readonly handlers: Http1Handlers,
+    private readonly maxHeaderSize = 0,
+  ) {
+    const native = new Native();
+    this.native = native;
+    native.initialize(kind === 'request' ? Native.REQUEST : Native.RESPONSE, RESOURCE, maxHeaderSize, 0);
+    native[kOnHeaders] = (headers: string[], url: string): void => {
+      for (let i = 0; i < headers.length; i++) this.partialHeaders.push(headers[i]!);
+      this.partialUrl += url;
+    };
+    native[kOnHeadersComplete] = (
+      versionMajor: number,
+      versionMinor: number,
+      headers: string[] | undefined,
+      method: number,
+      url: string | undefined,
+      statusCode: number,
+      statusMessage: string | undefined,
+      upgrade: boolean,
+      keepAlive: boolean,
+    ): number => {
+      if (headers === undefined) {
+        headers = this.partialHeaders;
+        this.partialHeaders = [];
+      }
+      if (url === undefined) {
+        url = this.partialUrl;
+        this.partialUrl = '';
+      }
+      const skipBody = this.handlers.onHead({
+        versionMajor,
+        versionMinor,
+        rawHeaders: headers,
+        method: this.kind === 'request' ? (methods[method] ?? '') : '',
+        url: url ?? '',
+        statusCode: statusCode ?? 0,
+        statusMessage: statusMessage ?? '',
+        upgrade,
+        keepAlive,
+      });
+      return skipBody === true ? 1 : 0;
+    };
+    native[kOnBody] = (chunk: Buffer): void => this.handlers.onBody(chunk);
+    native[kOnMessageComplete] = (): void => this.handlers.onComplete();
+    native[kOnExecute] = undefined;
+  }
+
+  execute(data: Buffer): number | Http1ParseError {
+    return this.native.execute(data);
+  }
+
+  /** The peer closed: completes a message delimited by the close, or says what was cut short. */
+  finish(): Http1ParseError | undefined {
+    return this.native.finish();
+  }
+
+  /** Starts over (after a parse error, or to reuse the parser for another connection). */
+  reset(): void {
+    this.partialHeaders = [];
+    this.partialUrl = '';
+    this.native.initialize(this.kind === 'request' ? Native.REQUEST : Native.RESPONSE, RESOURCE, this.maxHeaderSize, 0);
+  }
+
+  /** Frees the native parser; the object is unusable afterwards. */
+  close(): void {
+    this.native.close();
+  }
+}
