@@ -64,6 +64,7 @@ export class ClientConnection implements DownstreamConnection {
       },
     }, maxHeaderSize);
     socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
     socket.on('error', noop);
     socket.once('close', this.onSocketClose);
   }
@@ -161,6 +162,18 @@ export class ClientConnection implements DownstreamConnection {
       this.upgradeHead = undefined;
       this.handOver(upgrade, data.subarray(ret));
     }
+  };
+
+  /**
+   * The client half-closed (sent FIN): requests it already sent are still answered, then the
+   * connection closes (the listener allows half-open sockets for this). A request cut off in its
+   * head or body can never complete: the connection closes now.
+   */
+  private readonly onEnd = (): void => {
+    if (this.detached) return;
+    this.closing = true;
+    const partial = this.phase === 'head' || this.parsing !== undefined;
+    if (partial || this.queue.length === 0) this.socket.destroy();
   };
 
   private onHead(raw: Http1Head): boolean {

@@ -1,0 +1,171 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type Backend } from '../helpers/backends.js';
+import { rawExchange, Resources } from '../helpers/proxy-harness.js';
+import { startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * Client connections as the entry point's HTTP/1.1 engine handles them (src/entrypoints/
+ * client-connection.ts over llhttp): pipelining, keep-alive, limits, timeouts, half-close and
+ * malformed input, on raw sockets so every byte is the client's choice.
+ */
+
+/** Answers `path` (and the header count) as the body. */
+function echoPath(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  req.on('end', () => {
+    const body = `${req.url} ${req.rawHeaders.length / 2}`;
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(body);
+  });
+}
+
+/** A raw TCP server that answers every request with `reply` (bytes of our choosing). */
+async function rawBackend(reply: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.end(reply));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An open connection to the entry point: write bytes, read what came back, see it close. */
+function connect(port: number): Promise<{ socket: net.Socket; text(): string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.once('connect', () => resolve({ socket, text: () => received, closed }));
+    socket.once('error', reject);
+  });
+}
+
+const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+const res = new Resources();
+let backend: Backend;
+let garbage: Awaited<ReturnType<typeof rawBackend>>;
+let sy: TestSwitchyard;
+
+beforeAll(async () => {
+  backend = res.add(await startBackend('b', { handler: echoPath }));
+  garbage = res.add(await rawBackend('NOT HTTP AT ALL\r\n\r\n'));
+  sy = res.add(
+    await startSwitchyard({
+      static: { entryPoints: { web: { transport: { respondingTimeouts: { idleTimeout: '400ms', readHeaderTimeout: '300ms' } } } } },
+      dynamic: {
+        'app.yaml': {
+          http: {
+            routers: {
+              app: { rule: 'PathPrefix(`/`)', service: 'app' },
+              garbage: { rule: 'Host(`garbage.test`)', service: 'garbage' },
+            },
+            services: {
+              app: { loadBalancer: { servers: [{ url: backend.url }] } },
+              garbage: { loadBalancer: { servers: [{ url: garbage.url }] } },
+            },
+          },
+        },
+      },
+    }),
+  );
+});
+afterAll(() => res.closeAll());
+
+describe('client connections', () => {
+  it('answers pipelined requests in order on one connection', async () => {
+    const reply = await rawExchange(
+      sy.port,
+      'GET /one HTTP/1.1\r\nHost: a.test\r\n\r\nGET /two HTTP/1.1\r\nHost: a.test\r\n\r\nGET /three HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
+    );
+    expect(reply.status).toBe(200);
+    const bodies = [...`${reply.body}`.matchAll(/\/(one|two|three) \d+/g)].map((m) => m[1]);
+    expect(bodies).toEqual(['one', 'two', 'three']);
+  });
+
+  it('keeps an HTTP/1.0 keep-alive connection open and says so', async () => {
+    const c = await connect(sy.port);
+    c.socket.write('GET /a HTTP/1.0\r\nHost: a.test\r\nConnection: keep-alive\r\n\r\n');
+    await waitFor(() => c.text().includes('/a '), 'the first response');
+    expect(c.text()).toMatch(/\r\nConnection: keep-alive\r\n/i);
+    c.socket.write('GET /b HTTP/1.0\r\nHost: a.test\r\n\r\n');
+    await c.closed; // HTTP/1.0 without keep-alive: closed after the second response
+    expect(statuses(c.text())).toEqual([200, 200]);
+    expect(c.text()).toContain('/b ');
+  });
+
+  it('passes more than 32 header lines (llhttp hands them over in parts) intact', async () => {
+    const extra = Array.from({ length: 50 }, (_, i) => `X-Extra-${i}: value-${i}\r\n`).join('');
+    const reply = await rawExchange(sy.port, `GET /many HTTP/1.1\r\nHost: a.test\r\n${extra}Connection: close\r\n\r\n`);
+    expect(reply.status).toBe(200);
+    const last = backend.requests.at(-1)!;
+    expect(last.headers['x-extra-0']).toBe('value-0');
+    expect(last.headers['x-extra-49']).toBe('value-49');
+    expect(last.url).toBe('/many');
+  });
+
+  it('answers a request whose client half-closed right after sending it', async () => {
+    const c = await connect(sy.port);
+    c.socket.end('GET /half HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    await c.closed;
+    expect(statuses(c.text())).toEqual([200]);
+    expect(c.text()).toContain('/half ');
+  });
+
+  it('answers 400 to a request line that is not HTTP, and closes', async () => {
+    const reply = await rawExchange(sy.port, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(reply.status).toBe(400);
+    expect(reply.headers.get('connection')).toEqual(['close']);
+  });
+
+  it('answers 400 to an HTTP/1.1 request without Host', async () => {
+    const reply = await rawExchange(sy.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(reply.status).toBe(400);
+  });
+
+  it('refuses a request with both Content-Length and Transfer-Encoding (smuggling) before any backend sees it', async () => {
+    const before = backend.requests.length;
+    const reply = await rawExchange(
+      sy.port,
+      'POST /smuggle HTTP/1.1\r\nHost: a.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: a.test\r\n\r\n',
+    );
+    expect(reply.status).toBe(400);
+    expect(backend.requests.length).toBe(before);
+  });
+
+  it('answers 431 to a head over 16 KiB', async () => {
+    const reply = await rawExchange(sy.port, `GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+    expect(reply.status).toBe(431);
+  });
+
+  it('answers 408 and closes when a head takes longer than readHeaderTimeout', async () => {
+    const c = await connect(sy.port);
+    const start = Date.now();
+    c.socket.write('GET /slow HTTP/1.1\r\nHost: a.test\r\n'); // never finished
+    await c.closed;
+    expect(statuses(c.text())).toEqual([408]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(250);
+  });
+
+  it('closes a keep-alive connection idle for idleTimeout, not one that is used', async () => {
+    const c = await connect(sy.port);
+    const start = Date.now();
+    c.socket.write('GET /idle HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    await c.closed;
+    expect(statuses(c.text())).toEqual([200]);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(350);
+  });
+
+  it('answers 502 when the backend does not speak HTTP', async () => {
+    const reply = await rawExchange(sy.port, 'GET / HTTP/1.1\r\nHost: garbage.test\r\nConnection: close\r\n\r\n');
+    expect(reply.status).toBe(502);
+  });
+});
