@@ -5,8 +5,8 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
 
 /**
  * Never forwarded by the HTTP forwarder, whatever the direction: the hop-by-hop headers, plus
- * Transfer-Encoding (each side frames its own bodies) and Expect (Node's server already
- * answered the client's `100-continue`; undici refuses to send it).
+ * Transfer-Encoding (each side frames its own bodies) and Expect (the client connection has
+ * answered `100-continue` itself: the backend would answer it a second time).
  */
 export const NOT_FORWARDED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'transfer-encoding', 'expect']);
 

@@ -9,8 +9,8 @@ export type AgentOptions = UpstreamOptions;
 interface Entry {
   state: ServerState;
   /**
-   * Keep-alive connections to the server (undici Pool), kept across reloads. Made on first use:
-   * a pool costs ~180 µs and ~20 KB, too much to pay for each of 10,000 servers at a reload.
+   * Keep-alive connections to the server (upstream-pool.ts), kept across reloads. Made on first
+   * use: 10,000 servers at a reload should cost nothing until they get traffic.
    */
   upstream: Upstream | undefined;
   /** Ends a passive ejection. */

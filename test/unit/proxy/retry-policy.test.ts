@@ -1,9 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { isRetriable } from '../../../src/proxy/retry-policy.js';
 import { UpstreamTimeoutError } from '../../../src/proxy/upstream-error.js';
 
-const req = (method: string) => ({ method, headers: {} }) as IncomingMessage;
+const req = (method: string) => ({ method });
 const err = (code: string) => Object.assign(new Error(code), { code });
 
 describe('retry policy', () => {
@@ -12,6 +11,8 @@ describe('retry policy', () => {
     ['POST', err('ECONNREFUSED'), true, true],
     ['POST', new UpstreamTimeoutError('connect', 100), true, true],
     ['GET', err('ECONNRESET'), true, true],
+    ['GET', err('UPSTREAM_CLOSED'), true, true],
+    ['POST', err('UPSTREAM_CLOSED'), true, false],
     ['PUT', err('EPIPE'), true, true],
     ['POST', err('ECONNRESET'), true, false],
     ['PATCH', err('ECONNRESET'), true, false],
