@@ -8,7 +8,9 @@ import type { RuleAst } from './types.js';
 export function hostsOf(ast: RuleAst): string[] | null {
   switch (ast.type) {
     case 'matcher':
-      return ast.name === 'Host' ? [...new Set(ast.args.flatMap(hostForms))] : null;
+      if (ast.name !== 'Host') return null;
+      // hostForms yields distinct forms, so one argument needs no Set.
+      return ast.args.length === 1 ? hostForms(ast.args[0]!) : [...new Set(ast.args.flatMap(hostForms))];
     case 'and':
       // One constrained side suffices: the conjunction can only match where that side does.
       return hostsOf(ast.left) ?? hostsOf(ast.right);

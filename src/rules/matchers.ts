@@ -60,8 +60,17 @@ function buildHost(args: readonly string[]): RuleMatcher {
       else exact.add(form);
     }
   });
-  if (suffixes.length === 0) return (req) => exact.has(req.host);
+  if (suffixes.length === 0) {
+    // One host (the usual rule): a string compare, and no Set kept per router.
+    if (exact.size === 1) return hostIs(exact.values().next().value!);
+    return (req) => exact.has(req.host);
+  }
   return (req) => exact.has(req.host) || matchesWildcard(req.host, suffixes);
+}
+
+/** Its own function so the closure keeps only `host` alive, not buildHost's Set. */
+function hostIs(host: string): RuleMatcher {
+  return (req) => req.host === host;
 }
 
 /** `*.example.com` stands for exactly one extra label, so the part before the suffix must be dot-free. */

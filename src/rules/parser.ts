@@ -1,7 +1,7 @@
 import { tokenize, type Token } from './lexer.js';
 import { arityError, MATCHER_NAMES, MATCHERS, MatcherArgError } from './matchers.js';
 import { closest } from './suggest.js';
-import { RuleError, type MatcherName, type RuleAst } from './types.js';
+import { RuleError, type MatcherName, type RuleAst, type RuleMatcher } from './types.js';
 
 const CANONICAL = new Map(MATCHER_NAMES.map((n) => [n.toLowerCase(), n]));
 
@@ -26,6 +26,15 @@ function describe(tok: Token): string {
  * Matcher arguments are fully validated here so that config validation reports every bad rule.
  */
 export function parseRule(rule: string): RuleAst {
+  return parseRuleBuilding(rule, undefined);
+}
+
+/**
+ * parseRule that also hands back the matcher closures it built to validate the arguments, in
+ * the order their matchers appear in the text (= compileRule's left-to-right walk), so that
+ * compiling the AST does not build them a second time.
+ */
+export function parseRuleBuilding(rule: string, built: RuleMatcher[] | undefined): RuleAst {
   const tokens = tokenize(rule);
   let pos = 0;
   const peek = (): Token => tokens[pos]!;
@@ -108,7 +117,8 @@ export function parseRule(rule: string): RuleAst {
     const arity = arityError(canonical, args.length);
     if (arity !== undefined) fail(nameTok.column, arity);
     try {
-      MATCHERS[canonical].build(args);
+      const matcher = MATCHERS[canonical].build(args);
+      built?.push(matcher);
     } catch (err) {
       if (!(err instanceof MatcherArgError)) throw err;
       fail(columns[err.argIndex] ?? nameTok.column, `${canonical}: ${err.message}`);

@@ -1,11 +1,10 @@
-import { compileRule } from './compile.js';
+import { compileBuilt } from './compile.js';
 import { hostsOf } from './hosts.js';
-import { parseRule } from './parser.js';
-import { RuleError, type RuleAst, type RuleMatcher } from './types.js';
+import { parseRuleBuilding } from './parser.js';
+import { RuleError, type RuleMatcher } from './types.js';
 
 /** A rule ready for a routing table. Matchers are pure closures, so tables can share them. */
 export interface CompiledRule {
-  ast: RuleAst;
   matcher: RuleMatcher;
   /** Hosts the rule requires (for the host index), or null. */
   hosts: string[] | null;
@@ -24,8 +23,10 @@ export function compiledRule(rule: string): CompiledRule {
   let hit = cache.get(rule);
   if (hit === undefined) {
     try {
-      const ast = parseRule(rule);
-      hit = { ast, matcher: compileRule(ast), hosts: hostsOf(ast) };
+      const built: RuleMatcher[] = [];
+      const ast = parseRuleBuilding(rule, built);
+      // The AST is not kept: what a table needs is the matcher and the hosts (less for the GC to copy).
+      hit = { matcher: compileBuilt(ast, built), hosts: hostsOf(ast) };
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
       hit = err;

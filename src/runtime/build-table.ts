@@ -21,7 +21,7 @@ export interface BuildOptions {
   onPanic?: (service: string, panic: boolean, available: number, total: number) => void;
   /** The table this one replaces: its services and routes whose config is the same object are reused. */
   previous?: RoutingTable;
-  /** Services of builds abandoned since `previous` (reused alike); this build adds the ones it makes. */
+  /** Services of builds abandoned since `previous` (reused alike); this build adds the ones it made if it is abandoned too. */
   spare?: SpareServices;
 }
 
@@ -41,17 +41,28 @@ export function buildRoutingTable(source: ValidatedConfig, registry: ServerRegis
  */
 export function* buildSteps(source: ValidatedConfig, registry: ServerRegistry, options: BuildOptions): Steps<RoutingTable> {
   const { previous } = options;
-  const { services, replaced, removed } = yield* buildServices(source.config.http.services, registry, options);
-  const routes = yield* orderRoutes(source.config.http.routers, services, previous);
-  const entryPoints = yield* indexRoutes(routes, options.entryPoints, previous);
-  drainLeft(services, [...replaced, ...(removed ? servicesGone(previous!.services, services) : [])], registry, options);
-  return { version: options.version, entryPoints, services, routes, source };
+  /** Services this build made; handed to `spare` only if it does not publish. */
+  const made: ServiceRuntime[] = [];
+  let finished = false;
+  try {
+    const { services, replaced, removed } = yield* buildServices(source.config.http.services, registry, options, made);
+    const routes = yield* orderRoutes(source.config.http.routers, services, previous);
+    const entryPoints = yield* indexRoutes(routes, options.entryPoints, previous);
+    drainLeft(services, [...replaced, ...(removed ? servicesGone(previous!.services, services) : [])], registry, options);
+    finished = true;
+    return { version: options.version, entryPoints, services, routes, source };
+  } finally {
+    // Abandoned (a newer config came: the generator is closed) or failed: the next build may
+    // take what this one made. A finished build never walks them again.
+    if (!finished && options.spare) for (const service of made) options.spare.add(service);
+  }
 }
 
 function* buildServices(
   configs: Readonly<Record<string, ServiceConfig>>,
   registry: ServerRegistry,
   options: BuildOptions,
+  made: ServiceRuntime[],
 ): Steps<{ services: ReadonlyMap<string, ServiceRuntime>; replaced: ServiceRuntime[]; removed: boolean }> {
   const before = options.previous?.services;
   const services = new MapDraft(before);
@@ -69,7 +80,7 @@ function* buildServices(
       if (!service) {
         yield; // a new service acquires servers and builds a pool: check the clock after each
         service = newServiceRuntime(name, config, registry, options);
-        options.spare?.add(service);
+        made.push(service);
       }
     }
     services.set(name, service);

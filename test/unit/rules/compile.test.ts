@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRule, compileRuleText, parseRule, RuleError, type RuleAst } from '../../../src/rules/index.js';
+import { compiledRule, compileRule, compileRuleText, hostsOf, parseRule, RuleError, type RuleAst } from '../../../src/rules/index.js';
 import { makeRequest, matches } from './helpers.js';
 
 describe('compiled operators', () => {
@@ -76,5 +76,33 @@ describe('compileRule', () => {
 
   it('compileRuleText reports parse errors as RuleError', () => {
     expect(() => compileRuleText('Host(`a`) &')).toThrow(RuleError);
+  });
+});
+
+describe('compiledRule (the matchers the parser built, reused)', () => {
+  const rules = [
+    'Host(`a.example`)',
+    'Host(`A.Example:8080`, `b.example`)',
+    'Host(`*.example.com`) && !PathPrefix(`/admin`)',
+    '(Host(`a.example`) || Host(`b.example`)) && (Path(`/x`) || Method(`POST`))',
+    '!Header(`X-A`, `1`) || Query(`q`, `v`) && ClientIP(`10.0.0.0/8`)',
+    'HostRegexp(`^[a-z]+\\.example$`) && PathRegexp(`^/v[0-9]+/`)',
+  ];
+  const requests = [
+    { host: 'a.example' },
+    { host: 'b.example', path: '/x' },
+    { host: 'c.example.com', path: '/admin/x' },
+    { host: 'c.example.com', path: '/api', method: 'POST' },
+    { host: 'zz.example', path: '/v2/', headers: { 'x-a': '1' }, query: 'q=v', clientIp: '10.1.2.3' },
+    { host: 'a.example', path: '/x', headers: { 'x-a': '2' }, clientIp: '192.0.2.1' },
+  ];
+
+  it('matches exactly what compileRule(parseRule(rule)) matches, and finds the same hosts', () => {
+    for (const rule of rules) {
+      const fresh = compileRule(parseRule(rule));
+      const cached = compiledRule(rule);
+      for (const init of requests) expect(cached.matcher(makeRequest(init)), `${rule} on ${JSON.stringify(init)}`).toBe(fresh(makeRequest(init)));
+      expect(cached.hosts).toEqual(hostsOf(parseRule(rule)));
+    }
   });
 });
