@@ -44,6 +44,7 @@ export class ClientConnection implements DownstreamConnection {
   private closing = false;
   private pausedBy = 0;
   private detached = false;
+  private parserClosed = false;
   /** Per-connection data for the owner (peer, trust). */
   info: unknown;
 
@@ -206,6 +207,8 @@ export class ClientConnection implements DownstreamConnection {
     this.detached = true;
     this.phase = 'busy';
     this.socket.off('data', this.onData);
+    // A WebSocket may stay open for days: its parser's memory goes now, not at the close.
+    this.closeParser();
     this.owner.upgrade(head, this.socket, Buffer.from(rest), this);
   }
 
@@ -235,8 +238,14 @@ export class ClientConnection implements DownstreamConnection {
     this.socket.destroySoon();
   }
 
-  private readonly onSocketClose = (): void => {
+  private closeParser(): void {
+    if (this.parserClosed) return;
+    this.parserClosed = true;
     this.parser.close();
+  }
+
+  private readonly onSocketClose = (): void => {
+    this.closeParser();
     const open = this.queue.splice(0);
     if (this.parsing && !open.includes(this.parsing)) open.push(this.parsing);
     this.parsing = undefined;
