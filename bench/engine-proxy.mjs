@@ -1,5 +1,6 @@
 // One minimal round-robin proxy loop, for comparing proxy engines (used by bench/engines.mjs).
-//   node bench/engine-proxy.mjs <http-proxy|node-http|undici|undici-dispatch> PORT BACKEND_PORT...
+//   node bench/engine-proxy.mjs <http-proxy|node-http|undici|undici-dispatch|llhttp> PORT BACKEND_PORT...
+// llhttp = switchyard's own engine (dist/: client connections + upstream pools over llhttp), build first.
 // No routing, no balancing beyond round robin: only what the engine itself costs.
 import http from 'node:http';
 import httpProxy from 'http-proxy';
@@ -98,10 +99,43 @@ if (engine === 'http-proxy') {
       },
     );
   };
-} else {
+} else if (engine !== 'llhttp') {
   throw new Error(`unknown engine ${engine}`);
 }
-const server = http.createServer(handler);
-server.keepAliveTimeout = 60_000;
+let server;
+if (engine === 'llhttp') {
+  // What switchyard does now: raw sockets, llhttp both ways, keep-alive upstream pools.
+  const net = await import('node:net');
+  const { ClientConnection } = await import('../dist/src/entrypoints/client-connection.js');
+  const { Upstream } = await import('../dist/src/runtime/upstream-pool.js');
+  const { clientResponseHeaders } = await import('../dist/src/proxy/client-response-headers.js');
+  const pools = targets.map((t) => new Upstream(t.url, { maxIdleSockets: 256, idleTimeout: 60_000 }));
+  const owner = {
+    request(d) {
+      const pool = pools[next++ % pools.length];
+      let lines = '';
+      const raw = d.head.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) if (!HOP.has(raw[i].toLowerCase())) lines += `${raw[i]}: ${raw[i + 1]}\r\n`;
+      pool.acquire('', (err, conn) => {
+        if (err) return d.destroy();
+        conn.request(`${d.head.method} ${d.head.url} HTTP/1.1\r\n${lines}\r\n`, {
+          onHeaders(head) {
+            const { headers, contentLength } = clientResponseHeaders(head.rawHeaders, undefined, false);
+            d.writeHead(head.statusCode, head.statusMessage, headers, contentLength);
+          },
+          onData: (chunk) => (d.write(chunk) ? true : (d.onceDrain(() => conn.resume()), false)),
+          onComplete: () => d.end(),
+          onError: () => d.destroy(),
+        }, { isHead: d.head.method === 'HEAD', hasBody: false, headerTimeout: 0 });
+      });
+    },
+    upgrade: (_head, socket) => socket.destroy(),
+    connectionClosed() {},
+  };
+  server = net.createServer({ noDelay: true }, (socket) => new ClientConnection(socket, owner, 0));
+} else {
+  server = http.createServer(handler);
+  server.keepAliveTimeout = 60_000;
+}
 server.listen(Number(portText), '127.0.0.1', () => process.stdout.write(`listening ${portText}\n`));
 process.on('SIGTERM', () => process.exit(0));

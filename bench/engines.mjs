@@ -1,6 +1,7 @@
 // Proxy engine comparison for issue 3: the same minimal round-robin loop over three Node
 // backends, built on http-proxy (what switchyard used), plain node:http, undici's Pool with
-// request() + pipe, and undici's Pool with dispatch() + a handler (what switchyard uses now).
+// request() + pipe, undici's Pool with dispatch() + a handler (what switchyard used next), and
+// switchyard's own engine since: raw sockets with llhttp on both sides (`llhttp`, from dist/).
 // Interleaved rounds; medians of req/s and p99 per engine. Needs wrk (apt-get install wrk).
 //
 //   npm run build && node bench/engines.mjs [--rounds 3] [--duration 8]
@@ -9,10 +10,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startBackends } from './lib/backends.mjs';
+import { stopAll, tempDir } from './lib/processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '8' } } });
-const ENGINES = ['http-proxy', 'node-http', 'undici', 'undici-dispatch'];
+const ENGINES = ['http-proxy', 'node-http', 'undici', 'undici-dispatch', 'llhttp'];
 const children = new Set();
 
 const freePort = () =>
@@ -49,8 +52,10 @@ async function main() {
   } catch (err) {
     if (err.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install -y wrk');
   }
-  const backendPorts = [await freePort(), await freePort(), await freePort()];
-  for (const p of backendPorts) await start([path.join(here, 'backend.mjs'), String(p)]);
+  // The suite's backends: nginx when installed (faster than any proxy in front of it), else Node.
+  const dir = tempDir('switchyard-bench-engines');
+  const { ports: backendPorts, kind } = await startBackends(dir);
+  process.stderr.write(`[engines] backends: ${kind}\n`);
   const results = Object.fromEntries(ENGINES.map((e) => [e, []]));
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const engine of ENGINES) {
@@ -77,6 +82,7 @@ main()
     console.error(`[engines] ${err.message}`);
     process.exitCode = 1;
   })
+  .finally(() => stopAll())
   .finally(() => {
     for (const c of children) c.kill('SIGKILL');
   });
