@@ -166,15 +166,12 @@ export class ClientConnection implements DownstreamConnection {
   };
 
   /**
-   * The client half-closed (sent FIN): requests it already sent are still answered, then the
-   * connection closes (the listener allows half-open sockets for this). A request cut off in its
-   * head or body can never complete: the connection closes now.
+   * The client sent FIN. At the TCP level a client that went away looks the same as one that
+   * only half-closed, so, like nginx (499) and Traefik, the connection and whatever it still
+   * waits for upstream are given up at once: a client that left must not hold a backend.
    */
   private readonly onEnd = (): void => {
-    if (this.detached) return;
-    this.closing = true;
-    const partial = this.phase === 'head' || this.parsing !== undefined;
-    if (partial || this.queue.length === 0) this.socket.destroy();
+    if (!this.detached) this.socket.destroy();
   };
 
   private onHead(raw: Http1Head): boolean {

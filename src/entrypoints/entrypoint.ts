@@ -42,7 +42,8 @@ export class EntryPoint implements ConnectionOwner {
     this.isTrusted = fh.insecure ? () => true : createIpMatcher(fh.trustedIPs);
     const t = config.transport.respondingTimeouts;
     this.limits = { idleTimeout: t.idleTimeout, headerTimeout: t.readHeaderTimeout };
-    // Half-open: a client that sends its request and then FIN still gets the answer.
+    // Half-open, so that a client's FIN reaches ClientConnection (which gives up at once) rather
+    // than Node ending the socket behind its back; an upgraded socket relays the FIN.
     this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
     // One sweep for every connection's idle and header timeouts: a request arms no timer.
     const shortest = Math.min(...[t.idleTimeout, t.readHeaderTimeout].filter((ms) => ms > 0), 4_000);
