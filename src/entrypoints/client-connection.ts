@@ -56,6 +56,12 @@ export class ClientConnection implements DownstreamConnection {
     this.since = Date.now();
     socket.setNoDelay(true);
     this.parser = new Http1Parser('request', {
+      onMessageBegin: () => {
+        if (this.phase === 'idle') {
+          this.phase = 'head';
+          this.since = Date.now();
+        }
+      },
       onHead: (head) => this.onHead(head),
       onBody: (chunk) => this.parsing?.pushBody(chunk),
       onComplete: () => {
@@ -63,8 +69,10 @@ export class ClientConnection implements DownstreamConnection {
         this.parsing = undefined;
         d?.endBody();
       },
+      onExecute: (ret) => this.afterExecute(ret),
     }, maxHeaderSize);
-    socket.on('data', this.onData);
+    // The parser reads the socket itself when it can (plain TCP); else it is fed from 'data'.
+    if (!this.parser.consume(socket)) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', noop);
     socket.once('close', this.onSocketClose);
@@ -89,11 +97,15 @@ export class ClientConnection implements DownstreamConnection {
   }
 
   pauseReading(): void {
-    if (this.pausedBy++ === 0) this.socket.pause();
+    if (this.pausedBy++ > 0) return;
+    if (this.parser.consumed) this.parser.readStop();
+    else this.socket.pause();
   }
 
   resumeReading(): void {
-    if (this.pausedBy > 0 && --this.pausedBy === 0 && !this.detached) this.socket.resume();
+    if (this.pausedBy === 0 || --this.pausedBy > 0 || this.detached) return;
+    if (this.parser.consumed) this.parser.readStart();
+    else this.socket.resume();
   }
 
   finished(d: Downstream, keepAlive: boolean): void {
@@ -149,11 +161,11 @@ export class ClientConnection implements DownstreamConnection {
   // ── parsing ──────────────────────────────────────────────────────────────
 
   private readonly onData = (data: Buffer): void => {
-    if (this.phase === 'idle') {
-      this.phase = 'head';
-      this.since = Date.now();
-    }
-    const ret = this.parser.execute(data);
+    this.afterExecute(this.parser.execute(data), data);
+  };
+
+  /** After a read was parsed: a parse error is answered; an upgrade's head hands the socket over. */
+  private afterExecute(ret: number | Http1ParseError, data?: Buffer): void {
     if (typeof ret !== 'number') {
       this.parseFailed(ret);
       return;
@@ -161,9 +173,10 @@ export class ClientConnection implements DownstreamConnection {
     const upgrade = this.upgradeHead;
     if (upgrade !== undefined) {
       this.upgradeHead = undefined;
-      this.handOver(upgrade, data.subarray(ret));
+      const read = data ?? this.parser.currentBuffer();
+      this.handOver(upgrade, read.subarray(ret));
     }
-  };
+  }
 
   /**
    * The client sent FIN. At the TCP level a client that went away looks the same as one that
@@ -204,7 +217,9 @@ export class ClientConnection implements DownstreamConnection {
     this.detached = true;
     this.phase = 'busy';
     this.socket.off('data', this.onData);
-    // A WebSocket may stay open for days: its parser's memory goes now, not at the close.
+    // The socket goes back to its stream (reading, for whoever pipes it); a WebSocket may stay
+    // open for days: its parser's memory goes now, not at the close.
+    this.parser.readStart();
     this.closeParser();
     this.owner.upgrade(head, this.socket, Buffer.from(rest), this);
   }
@@ -218,6 +233,7 @@ export class ClientConnection implements DownstreamConnection {
   private reject(status: number): void {
     this.closing = true;
     this.socket.off('data', this.onData);
+    this.parser.readStop();
     if (this.queue.length > 0) {
       // A response is in progress for an earlier request: the connection ends after it.
       return;
@@ -231,6 +247,7 @@ export class ClientConnection implements DownstreamConnection {
   private endSocket(): void {
     if (this.socket.destroyed) return;
     this.socket.off('data', this.onData);
+    this.parser.readStop();
     this.socket.end();
     this.socket.destroySoon();
   }
@@ -238,7 +255,9 @@ export class ClientConnection implements DownstreamConnection {
   private closeParser(): void {
     if (this.parserClosed) return;
     this.parserClosed = true;
-    this.parser.close();
+    this.parser.unconsume();
+    // Freed once the stack has unwound: this may run inside one of the parser's callbacks.
+    setImmediate(() => this.parser.close());
   }
 
   private readonly onSocketClose = (): void => {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 
 /**
  * llhttp, the HTTP/1.1 parser of Node's own http server and client, reached through Node's
@@ -28,10 +29,17 @@ export interface Http1Head {
 }
 
 export interface Http1Handlers {
+  /** The first byte of a message arrived. */
+  onMessageBegin?(): void;
   /** Return true to tell the parser that this message has no body (a response to HEAD). */
   onHead(head: Http1Head): boolean | void;
   onBody(chunk: Buffer): void;
   onComplete(): void;
+  /**
+   * After the parser read from a consumed socket (see `consume`): the bytes of that read it
+   * parsed (fewer after an upgrade's head: the rest is in `currentBuffer()`), or its error.
+   */
+  onExecute?(ret: number | Http1ParseError): void;
 }
 
 /** A parse failure: `code` is llhttp's (`HPE_INVALID_METHOD`, `HPE_HEADER_OVERFLOW`, …). */
@@ -45,6 +53,9 @@ interface NativeParser {
   execute(data: Buffer): number | Http1ParseError;
   finish(): Http1ParseError | undefined;
   close(): void;
+  consume(handle: object): void;
+  unconsume(): void;
+  getCurrentBuffer(): Buffer;
   [key: number]: unknown;
 }
 
@@ -66,7 +77,7 @@ if (typeof common.HTTPParser !== 'function' || !Array.isArray(common.methods) ||
 }
 const Native: NativeParserClass = common.HTTPParser;
 const methods: string[] = common.methods;
-const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = Native;
+const { kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kOnExecute } = Native;
 
 /** A resource object for async_hooks (llhttp's callbacks run in its scope); one shared is enough. */
 const RESOURCE = Object.freeze({});
@@ -82,6 +93,7 @@ export class Http1Parser {
   /** Headers and URL llhttp flushed early (more than 32 header lines or a long head). */
   private partialHeaders: string[] = [];
   private partialUrl = '';
+  private handle: { reading?: boolean; readStart(): number; readStop(): number } | undefined;
 
   constructor(
     private readonly kind: Http1Kind,
@@ -129,7 +141,59 @@ export class Http1Parser {
     };
     native[kOnBody] = (chunk: Buffer): void => this.handlers.onBody(chunk);
     native[kOnMessageComplete] = (): void => this.handlers.onComplete();
-    native[kOnExecute] = undefined;
+    native[kOnMessageBegin] = handlers.onMessageBegin ? () => handlers.onMessageBegin!() : undefined;
+    native[kOnExecute] = handlers.onExecute ? (ret: number | Http1ParseError) => handlers.onExecute!(ret) : undefined;
+  }
+
+  /**
+   * Lets the parser read `socket` itself, in C++, as Node's http server does: no 'data' event,
+   * no Buffer or stream bookkeeping per read (EOF and errors still reach the socket's own
+   * 'end'/'error'/'close'). Only for a plain TCP socket; returns false when it cannot, and the
+   * caller feeds `execute` from 'data' instead. Reading is then started and stopped with
+   * `readStart`/`readStop`, not `pause()`/`resume()`.
+   */
+  consume(socket: Socket): boolean {
+    const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; reading?: boolean; readStart(): number; readStop(): number } })._handle;
+    if (!handle?.isStreamBase || (socket as { encrypted?: boolean }).encrypted) return false;
+    this.native.consume(handle);
+    this.handle = handle;
+    return true;
+  }
+
+  /** Gives the socket back to its stream (an upgrade: the rest is not HTTP). */
+  unconsume(): void {
+    if (!this.handle) return;
+    this.native.unconsume();
+    this.handle = undefined;
+  }
+
+  /** Consumed: the data of the read being parsed (what follows an upgrade's head is in it). */
+  currentBuffer(): Buffer {
+    return this.native.getCurrentBuffer();
+  }
+
+  /**
+   * Consumed: stop or restart reading the socket (back-pressure, pipelining). `reading` is
+   * net.Socket's own flag, kept true to what the handle does, as Node's http server keeps it.
+   */
+  readStop(): void {
+    const h = this.handle;
+    if (h?.reading) {
+      h.reading = false;
+      h.readStop();
+    }
+  }
+
+  readStart(): void {
+    const h = this.handle;
+    if (h && !h.reading) {
+      h.reading = true;
+      h.readStart();
+    }
+  }
+
+  get consumed(): boolean {
+    return this.handle !== undefined;
   }
 
   execute(data: Buffer): number | Http1ParseError {
@@ -148,8 +212,9 @@ export class Http1Parser {
     this.native.initialize(this.kind === 'request' ? Native.REQUEST : Native.RESPONSE, RESOURCE, this.maxHeaderSize, 0);
   }
 
-  /** Frees the native parser; the object is unusable afterwards. */
+  /** Frees the native parser (giving a consumed socket back first); unusable afterwards. */
   close(): void {
+    this.unconsume();
     this.native.close();
   }
 }

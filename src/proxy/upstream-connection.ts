@@ -1,6 +1,6 @@
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
-import { Http1Parser, type Http1Head } from '../http1/llhttp.js';
+import { Http1Parser, type Http1Head, type Http1ParseError } from '../http1/llhttp.js';
 import { UpstreamTimeoutError } from './upstream-error.js';
 
 /** What an upstream connection reports about the response to the request it carries. */
@@ -57,6 +57,8 @@ export class UpstreamConnection {
   /** The current request's final (non-1xx) response head arrived. */
   private finalHead = false;
   private broken = false;
+  /** A response began while no request was out. */
+  private unasked = false;
   /** The pool's: told when the connection can carry another request, or is gone. */
   onIdle: ((conn: UpstreamConnection) => void) | undefined;
   onGone: ((conn: UpstreamConnection) => void) | undefined;
@@ -64,13 +66,20 @@ export class UpstreamConnection {
   private constructor(readonly socket: Socket, servername: string) {
     this.servername = servername;
     this.parser = new Http1Parser('response', {
+      onMessageBegin: () => {
+        // Bytes nobody asked for (a response to no request): this connection cannot be trusted.
+        if (this.handler === undefined) this.unasked = true;
+        this.gotResponseBytes = true;
+      },
       onHead: (head) => this.onHead(head),
       onBody: (chunk) => {
-        if (this.handler && !this.handler.onData(chunk)) this.socket.pause();
+        if (this.handler && !this.handler.onData(chunk)) this.pause();
       },
       onComplete: () => this.onComplete(),
+      onExecute: (ret) => this.afterExecute(ret),
     });
-    socket.on('data', this.onData);
+    // The parser reads the socket itself when it can (plain TCP); else it is fed from 'data'.
+    if (!this.parser.consume(socket)) socket.on('data', this.onData);
     socket.on('error', this.onSocketError);
     socket.on('end', this.onEnd);
     socket.once('close', this.onClose);
@@ -134,7 +143,13 @@ export class UpstreamConnection {
 
   /** The client drained: read the response again. */
   resume(): void {
-    this.socket.resume();
+    if (this.parser.consumed) this.parser.readStart();
+    else this.socket.resume();
+  }
+
+  private pause(): void {
+    if (this.parser.consumed) this.parser.readStop();
+    else this.socket.pause();
   }
 
   /** Gives up on the current request (the client left): the connection cannot be reused. */
@@ -157,16 +172,19 @@ export class UpstreamConnection {
 
   private readonly onData = (data: Buffer): void => {
     if (this.handler === undefined) {
-      // Bytes nobody asked for (a response to no request): this connection cannot be trusted.
       this.destroy();
       return;
     }
-    this.gotResponseBytes = true;
-    const ret = this.parser.execute(data);
-    if (typeof ret !== 'number') {
+    this.afterExecute(this.parser.execute(data));
+  };
+
+  private afterExecute(ret: number | Http1ParseError): void {
+    if (this.unasked) {
+      this.destroy();
+    } else if (typeof ret !== 'number') {
       this.fail(new UpstreamConnectionError(`invalid response from the server: ${ret.reason ?? ret.code}`, 'UPSTREAM_BAD_RESPONSE', false));
     }
-  };
+  }
 
   private onHead(head: Http1Head): boolean {
     // 1xx are informational (103 Early Hints, an unasked 100): not relayed, the final one follows.
@@ -217,7 +235,9 @@ export class UpstreamConnection {
   private readonly onClose = (): void => {
     this.broken = true;
     this.clearHeadTimer();
-    this.parser.close();
+    this.parser.unconsume();
+    // Freed once the stack has unwound (a close can follow a destroy from a parser callback).
+    setImmediate(() => this.parser.close());
     if (this.handler) this.fail(this.asConnectionError('the server closed the connection', 'UPSTREAM_CLOSED'));
     this.onGone?.(this);
   };
