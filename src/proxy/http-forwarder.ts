@@ -17,8 +17,6 @@ import type { UpstreamTimeouts } from './upstream-timeouts.js';
 /** Reused keep-alive connections a backend closed a moment ago; each is tried at most this often. */
 const MAX_STALE_RETRIES = 3;
 
-const LAST_CHUNK = '0\r\n\r\n';
-
 export interface ForwarderOptions {
   registry: ServerRegistry;
   timeouts: UpstreamTimeouts;
@@ -161,13 +159,8 @@ export class HttpForwarder implements ExchangeOwner {
       headerTimeout: this.options.timeouts.responseHeaderTimeout,
     });
     if (body.kind === 'buffered') {
-      if (chunked) {
-        if (body.data.length > 0) conn.writeBody(`${body.data.length.toString(16)}\r\n`), conn.writeBody(body.data), conn.writeBody('\r\n');
-        conn.endBody(LAST_CHUNK);
-      } else {
-        conn.writeBody(body.data);
-        conn.endBody('');
-      }
+      conn.writeBody(body.data, chunked);
+      conn.endBody(chunked);
     } else if (body.kind === 'streamed') {
       const sink = bodySink(conn, d, chunked);
       for (const data of body.prefix) sink.chunk(data);
@@ -189,13 +182,12 @@ function bodySink(conn: UpstreamConnection, d: Downstream, chunked: boolean): Bo
   const resume = (): void => d.resume();
   return {
     chunk(data) {
-      if (data.length === 0) return true;
-      const ok = chunked ? (conn.writeBody(`${data.length.toString(16)}\r\n`), conn.writeBody(data), conn.writeBody('\r\n')) : conn.writeBody(data);
+      const ok = conn.writeBody(data, chunked);
       if (!ok) conn.onceDrain(resume);
       return ok;
     },
     end() {
-      conn.endBody(chunked ? LAST_CHUNK : '');
+      conn.endBody(chunked);
     },
   };
 }

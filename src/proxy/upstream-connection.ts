@@ -127,14 +127,23 @@ export class UpstreamConnection {
     this.socket.write(head, 'latin1');
   }
 
-  writeBody(data: Buffer | string): boolean {
-    if (this.broken) return true;
-    return this.socket.write(data as never, 'latin1' as never);
+  /** A piece of the request body, chunk-framed when `chunked`; false = wait for `onceDrain`. */
+  writeBody(data: Buffer, chunked: boolean): boolean {
+    if (this.broken || data.length === 0) return true;
+    const s = this.socket;
+    if (!chunked) return s.write(data);
+    s.cork();
+    s.write(`${data.length.toString(16)}\r\n`, 'latin1');
+    s.write(data);
+    const ok = s.write('\r\n', 'latin1');
+    s.uncork();
+    return ok;
   }
 
-  endBody(tail: string): void {
+  /** The request body is complete (the last chunk, when chunked). */
+  endBody(chunked: boolean): void {
     this.requestSent = true;
-    if (!this.broken && tail !== '') this.socket.write(tail, 'latin1');
+    if (!this.broken && chunked) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
   onceDrain(cb: () => void): void {
