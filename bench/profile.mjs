@@ -1,7 +1,7 @@
 // CPU profile of one switchyard process under wrk (the throughput part's table and load):
 // `node bench/profile.mjs [--seconds 8] [--top 25]` prints the top self-time functions, as a
 // share of non-idle samples, and keeps the .cpuprofile (open it in Chrome DevTools).
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { emit, parseOptions } from './lib/cli.mjs';
@@ -15,6 +15,7 @@ const opts = parseOptions('node bench/profile.mjs', 'Top self-time functions of 
   seconds: { default: 8, help: 'seconds of wrk load profiled (after a 2 s warm-up)' },
   top: { default: 25, help: 'rows in the table' },
   routers: { default: 50, help: 'routers in the table (Host() rules, own service each)' },
+  'access-log': { default: 'off', help: 'off, common or json: with an access log to a file in the temp folder' },
 });
 
 await runPart('profile', async ({ dir, log }) => {
@@ -22,6 +23,7 @@ await runPart('profile', async ({ dir, log }) => {
   const backends = await startBackends(dir);
   const [port] = await freePorts(1);
   const { staticFile } = writeConfigs(dir, 'sy', { port, dynamic: dynamicConfig({ routers: opts.routers, ports: backends.ports }) });
+  if (opts['access-log'] !== 'off') appendFileSync(staticFile, `accessLog: {filePath: ${JSON.stringify(path.join(dir, 'access.log'))}, format: ${opts['access-log']}}\n`);
   const profDir = path.join(dir, 'prof');
   const child = startProcess('switchyard', process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, cli, '-c', staticFile, '--log-level', 'warn'], { echo: true });
   const host = hostOf(0);

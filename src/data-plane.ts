@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { AccessLog } from './access-log/access-log.js';
 import type { StaticConfig } from './config/static-config.js';
 import { EntryPoint } from './entrypoints/entrypoint.js';
 import { HttpForwarder } from './proxy/http-forwarder.js';
@@ -18,6 +19,7 @@ export class DataPlane {
   readonly entryPoints = new Map<string, EntryPoint>();
   private readonly http: HttpForwarder;
   private readonly ws: WebSocketForwarder;
+  private readonly accessLog: AccessLog | undefined;
 
   constructor(
     private readonly config: StaticConfig,
@@ -31,13 +33,15 @@ export class DataPlane {
     };
     this.http = new HttpForwarder(forwarding);
     this.ws = new WebSocketForwarder(forwarding);
+    this.accessLog = config.accessLog ? new AccessLog(config.accessLog, log.child({ component: 'accessLog' })) : undefined;
     for (const [name, ep] of Object.entries(config.entryPoints)) {
-      this.entryPoints.set(name, new EntryPoint(name, ep, runtime, { http: this.http, ws: this.ws }, log.child({ entryPoint: name })));
+      this.entryPoints.set(name, new EntryPoint(name, ep, runtime, { http: this.http, ws: this.ws }, log.child({ entryPoint: name }), this.accessLog));
     }
   }
 
   /** Opens every entry point, in config order (workers must agree on the order: see cluster/). */
   async listen(): Promise<void> {
+    this.accessLog?.open();
     for (const ep of this.entryPoints.values()) {
       const addr = await ep.listen();
       this.log.info({ entryPoint: ep.name, address: `${addr.address}:${addr.port}` }, 'entry point listening');
@@ -80,5 +84,6 @@ export class DataPlane {
     await Promise.all(eps.map((ep) => ep.destroy()));
     // The HTTP forwarder holds nothing: the registry owns (and destroys) the connection pools.
     this.ws.close();
+    await this.accessLog?.close();
   }
 }

@@ -191,6 +191,19 @@ export const staticConfigSchema = z.strictObject({
     .prefault({}),
   api: z.strictObject({ address }).optional(),
   log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+  /** One line per request (Traefik's accessLog); absent = none. `accessLog:` alone = every default. */
+  accessLog: z
+    .preprocess(
+      (v) => (v === null ? {} : v),
+      z.strictObject({
+        /** Appended to; relative to the config's folder. Absent = stdout. */
+        filePath: z.string().min(1).optional(),
+        format: z.enum(['common', 'json']).default('common'),
+        /** Lines held before one write; 0 = a write per line. */
+        bufferingSize: z.number().int().min(0).default(100),
+      }),
+    )
+    .optional(),
   serversTransport: z
     .strictObject({
       forwardingTimeouts: z

@@ -55,6 +55,7 @@ export function parseStaticConfig(text: string, file: string): LoadedStaticConfi
   const fp = config.providers.file;
   if (fp?.directory) fp.directory = path.resolve(dir, fp.directory);
   if (fp?.filename) fp.filename = path.resolve(dir, fp.filename);
+  if (config.accessLog?.filePath) config.accessLog.filePath = path.resolve(dir, config.accessLog.filePath);
   // TLS files of every provider, like every relative path, belong to the config's folder.
   for (const provider of [config.providers.redis, config.providers.etcd, config.providers.docker]) {
     const tls = provider?.tls as Partial<Record<'ca' | 'cert' | 'key', string>> | undefined;

@@ -1,5 +1,6 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AccessLog } from '../access-log/access-log.js';
 import type { EntryPointConfig } from '../config/static-config.js';
 import type { Downstream } from '../http1/downstream.js';
 import type { RequestHead } from '../http1/request-head.js';
@@ -37,6 +38,7 @@ export class EntryPoint implements ConnectionOwner {
     private readonly runtime: Runtime,
     private readonly forwarders: { http: HttpForwarder; ws: WebSocketForwarder },
     private readonly log: Logger,
+    private readonly accessLog?: AccessLog,
   ) {
     const fh = config.forwardedHeaders;
     this.isTrusted = fh.insecure ? () => true : createIpMatcher(fh.trustedIPs);
@@ -106,8 +108,7 @@ export class EntryPoint implements ConnectionOwner {
     const head = d.head;
     if (!head.hasHost && head.httpVersion === '1.1') {
       // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
-      d.onClose = this.requestEnded;
-      respond(d, 400, 'Bad Request: missing Host header');
+      this.answer(d, (conn.info as ForwardInfo).clientIp, 400, 'Bad Request: missing Host header');
       return;
     }
     const info = this.forwardInfo(conn, head);
@@ -117,15 +118,14 @@ export class EntryPoint implements ConnectionOwner {
     } catch (err) {
       // A request target that is not a URL (absolute-form garbage) cannot be routed.
       this.log.debug({ err }, 'unroutable request');
-      d.onClose = this.requestEnded;
-      respond(d, 400, 'Bad Request');
+      this.answer(d, info.clientIp, 400, 'Bad Request');
       return;
     }
     if (!route) {
-      d.onClose = this.requestEnded;
-      respond(d, 404, '404 page not found');
+      this.answer(d, info.clientIp, 404, '404 page not found');
       return;
     }
+    if (this.accessLog) d.note = { clientIp: info.clientIp, router: route.name, service: route.service.name, serverUrl: '', attempts: 0 };
     // The forwarder's close callback ends the request here too (one callback, not two).
     this.forwarders.http.web(d, route.service, info, this.requestEnded);
   }
@@ -179,8 +179,16 @@ export class EntryPoint implements ConnectionOwner {
     return { ...info, clientIp: clientIpOf(info.peer, head.headers['x-forwarded-for'], this.isTrusted) };
   }
 
+  /** Our own answer (400, 404) to a request no service gets. */
+  private answer(d: Downstream, clientIp: string, status: number, body: string): void {
+    if (this.accessLog) d.note = { clientIp, router: '', service: '', serverUrl: '', attempts: 0 };
+    d.onClose = this.requestEnded;
+    respond(d, status, body);
+  }
+
   /** The one place a request of this entry point ends (called once per request, when its response closes). */
-  private readonly requestEnded = (): void => {
+  private readonly requestEnded = (d: Downstream): void => {
+    this.accessLog?.record(d);
     this.active--;
     if (this.active === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;

@@ -1,3 +1,4 @@
+import type { RequestNote } from '../access-log/access-log-entry.js';
 import type { RequestHead } from './request-head.js';
 
 /** Where a request body goes: `chunk` returns false when the receiver wants no more for now. */
@@ -35,7 +36,16 @@ export class Downstream {
   closed = false;
   /** Close the client connection after this response (the body was not read to its end). */
   closeAfter = false;
-  onClose: (() => void) | undefined;
+  /** Runs once when the request is over (response complete, or connection cut). */
+  onClose: ((d: Downstream) => void) | undefined;
+  /** Epoch ms when the head arrived. */
+  readonly startedAt = Date.now();
+  /** The status sent (0 = none yet). */
+  status = 0;
+  /** Response body bytes written. */
+  bytesSent = 0;
+  /** What the access log needs from routing and forwarding; only when there is one. */
+  note: RequestNote | undefined;
   private pendingHead: string | undefined;
   private chunked = false;
   private noBody = false;
@@ -135,11 +145,13 @@ export class Downstream {
     this.keepAlive = keepAlive;
     this.pendingHead = `${head}\r\n`;
     this.headersSent = true;
+    this.status = status;
   }
 
   /** A piece of the response body; false = wait for `onceDrain`. */
   write(data: Buffer): boolean {
     if (this.closed || this.noBody || data.length === 0) return true;
+    this.bytesSent += data.length;
     const head = this.pendingHead;
     this.pendingHead = undefined;
     if (this.chunked) {
@@ -177,6 +189,6 @@ export class Downstream {
     this.sink = undefined;
     const cb = this.onClose;
     this.onClose = undefined;
-    cb?.();
+    cb?.(this);
   }
 }

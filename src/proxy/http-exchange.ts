@@ -53,7 +53,7 @@ export class HttpExchange implements UpstreamHandler {
     readonly info: ForwardInfo,
     server: BalancerServer,
     setCookie: string | undefined,
-    private readonly onEnd: () => void,
+    private readonly onEnd: (d: Downstream) => void,
   ) {
     this.server = server;
     this.setCookie = setCookie;
@@ -101,7 +101,7 @@ export class HttpExchange implements UpstreamHandler {
     this.conn = undefined;
     conn?.abort();
     this.owner.closed(this);
-    this.onEnd();
+    this.onEnd(this.d);
   };
 }
 

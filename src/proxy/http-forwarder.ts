@@ -38,7 +38,7 @@ export class HttpForwarder implements ExchangeOwner {
    * `onEnd` runs once when the client's response closes (the entry point's own accounting,
    * sharing the Downstream's one close callback).
    */
-  web(d: Downstream, service: ServiceRuntime, info: ForwardInfo, onEnd: () => void): void {
+  web(d: Downstream, service: ServiceRuntime, info: ForwardInfo, onEnd: (d: Downstream) => void): void {
     const pick = pickServer(service, service.sticky ? d.head.headers.cookie : undefined, info);
     if (!pick) {
       d.onClose = onEnd;
@@ -131,6 +131,11 @@ export class HttpForwarder implements ExchangeOwner {
       // Unreachable while the request counts itself in flight (see upstreamFor); answer rather than hang.
       respond(exchange.d, 503, `server ${exchange.server.url} left the configuration`);
       return;
+    }
+    const note = exchange.d.note;
+    if (note) {
+      note.serverUrl = exchange.server.url;
+      note.attempts = exchange.attempts;
     }
     const host = exchange.service.passHostHeader && exchange.d.head.host !== '' ? exchange.d.head.host : upstream.authority;
     upstream.acquire(upstream.tls ? hostname(host) : '', (err, conn) => {

@@ -66,4 +66,14 @@ describe('static config', () => {
   it('lists every problem, not just the first', () => {
     expect(problems('entryPoints:\n  web: {address: nope}\nlog: {level: loud}\nextra: 1\n')).toHaveLength(3);
   });
+  it('accessLog: absent = none; `accessLog:` alone = stdout, common, 100 lines; a relative file belongs to the config folder', () => {
+    expect(parseStaticConfig('entryPoints: {web: {address: ":80"}}\n', '/etc/sy/s.yaml').config.accessLog).toBeUndefined();
+    expect(parseStaticConfig('entryPoints: {web: {address: ":80"}}\naccessLog:\n', '/etc/sy/s.yaml').config.accessLog).toEqual({ format: 'common', bufferingSize: 100 });
+    const { config } = parseStaticConfig('entryPoints: {web: {address: ":80"}}\naccessLog: {filePath: logs/a.log, format: json, bufferingSize: 0}\n', '/etc/sy/s.yaml');
+    expect(config.accessLog).toEqual({ filePath: '/etc/sy/logs/a.log', format: 'json', bufferingSize: 0 });
+  });
+
+  it('accessLog: a format it does not know is an error naming the field', () => {
+    expect(() => parseStaticConfig('entryPoints: {web: {address: ":80"}}\naccessLog: {format: xml}\n', '/etc/sy/s.yaml')).toThrow(/line 2: accessLog\.format: /);
+  });
 });
