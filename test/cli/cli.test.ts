@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,58 @@ describe('switchyard CLI', () => {
     afterEach(async () => {
       release();
       await backend?.close();
+    });
+
+    /** Runs the command with `env` until it routed one request, then SIGTERM → its exit code. */
+    async function serveOnce(env: Record<string, string>): Promise<number | null> {
+      await write('sy.yaml', STATIC);
+      await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const listening = await waitFor(() => /"entryPoint":"web","address":"127\.0\.0\.1:(\d+)"/.exec(out), 'the entry point to listen', 10_000);
+        expect((await request(`http://127.0.0.1:${listening[1]}`)).body).toBe('b');
+        child.kill('SIGTERM');
+        return await exited;
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+
+    it('writes a V8 code cache after start-up, uses it next time, and replaces one V8 rejects', async () => {
+      backend = await startBackend('b');
+      const cache = path.join(dir, 'cache');
+      const env = { SWITCHYARD_COMPILE_CACHE: cache };
+      expect(await serveOnce(env)).toBe(0);
+      const files = await readdir(cache);
+      expect(files).toEqual([expect.stringMatching(/^switchyard-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/)]);
+      const file = path.join(cache, files[0]!);
+      const first = await readFile(file);
+      expect(first.length).toBeGreaterThan(100_000);
+
+      // Accepted: not written again.
+      const written = (await stat(file)).mtimeMs;
+      expect(await serveOnce(env)).toBe(0);
+      expect((await stat(file)).mtimeMs).toBe(written);
+
+      // Garbage (another V8, a damaged file): rejected, the program runs, a good cache replaces it.
+      await writeFile(file, Buffer.alloc(first.length, 7));
+      expect(await serveOnce(env)).toBe(0);
+      expect((await readFile(file)).equals(Buffer.alloc(first.length, 7))).toBe(false);
+
+      // A folder other users may write to is not trusted (V8 would run what the file holds).
+      await chmod(cache, 0o777);
+      await writeFile(file, Buffer.alloc(16, 7));
+      expect(await serveOnce(env)).toBe(0);
+      expect((await readFile(file)).length).toBe(16);
+    });
+
+    it('writes no code cache with SWITCHYARD_COMPILE_CACHE=off', async () => {
+      backend = await startBackend('b');
+      expect(await serveOnce({ SWITCHYARD_COMPILE_CACHE: 'off', XDG_CACHE_HOME: path.join(dir, 'xdg') })).toBe(0);
+      await expect(readdir(path.join(dir, 'xdg'))).rejects.toThrow(/ENOENT/);
     });
 
     // With workers, the same command file is each worker's entry (see src/cli/main.ts).
