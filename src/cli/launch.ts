@@ -7,6 +7,7 @@
 // `off` disables it) or else $XDG_CACHE_HOME/switchyard (~/.cache/switchyard). When it is missing
 // or V8 rejects it, it is written once start-up is done (serve.ts calls startupDone()) — in the
 // background a second later, or at exit if that comes first. Any failure just means no cache.
+import { isAscii } from 'node:buffer';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -19,7 +20,9 @@ import { COMPILE_CACHE_HOOK } from './compile-cache.js';
 declare const SWITCHYARD_BUNDLE_HASH: string;
 
 const bundle = fileURLToPath(new URL('./switchyard.cjs', import.meta.url));
-const source = readFileSync(bundle, 'utf8');
+const bytes = readFileSync(bundle);
+// ASCII as scripts/bundle.mjs writes it: a one-byte string, read without decoding UTF-8.
+const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 const cacheDir = compileCacheDir();
 const cacheName = `switchyard-${SWITCHYARD_BUNDLE_HASH}-${process.version}-${process.arch}.v8cache`;
 const cacheFile = cacheDir === undefined ? undefined : path.join(cacheDir, cacheName);
