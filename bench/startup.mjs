@@ -1,6 +1,6 @@
 // Startup (issue 3, part 5): time from spawning `node dist/bundle/switchyard.js -c FILE` (the `switchyard` command) (file provider,
 // 50 Host() routers) to the first routed 200, median of --samples fresh processes. Each sample has
-// lib/startup-timer.mjs preloaded (a few lines), which splits that time:
+// lib/startup-timer.cjs preloaded (a few lines), which splits that time:
 //   node bootstrap     process start → the preload runs
 //   → first listen()   imports (static and lazy), config load, validation, table build
 //   → first 200        listening, the first request routed (measured from here, so it includes spawn)
@@ -27,7 +27,7 @@ const opts = parseOptions('node bench/startup.mjs', 'Spawn → first routed 200 
   routers: { default: 50, help: 'routers in the dynamic config (each a Host() rule with its own service)' },
 });
 
-const preload = `--import=${path.join(benchDir, 'lib/startup-timer.mjs')}`;
+const preload = `--require=${path.join(benchDir, 'lib/startup-timer.cjs')}`;
 
 await runPart('startup', async ({ dir, log }) => {
   const backends = await startBackends(dir);
