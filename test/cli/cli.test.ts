@@ -112,13 +112,14 @@ describe('switchyard CLI', () => {
       await backend?.close();
     });
 
-    /** Runs the command with `env` until it routed one request, then SIGTERM → its exit code. */
-    async function serveOnce(env: Record<string, string>): Promise<number | null> {
+    /** Runs the command with `env` until it routed one request, then SIGTERM → its exit code (and stderr). */
+    async function serveOnce(env: Record<string, string>, stderr: string[] = []): Promise<number | null> {
       await write('sy.yaml', STATIC);
       await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
       const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       try {
         const listening = await waitFor(() => /"entryPoint":"web","address":"127\.0\.0\.1:(\d+)"/.exec(out), 'the entry point to listen', 10_000);
@@ -156,6 +157,30 @@ describe('switchyard CLI', () => {
       await writeFile(file, Buffer.alloc(16, 7));
       expect(await serveOnce(env)).toBe(0);
       expect((await readFile(file)).length).toBe(16);
+    });
+
+    it('loads no client of a provider that is not configured (ioredis, etcd3, dockerode)', async () => {
+      backend = await startBackend('b');
+      const hook = path.join(dir, 'report-loads.cjs');
+      await write(
+        'report-loads.cjs',
+        [
+          "const Module = require('node:module');",
+          'const load = Module._load;',
+          "const clients = new Set(['ioredis', 'etcd3', 'dockerode']);",
+          'Module._load = function (request, ...rest) {',
+          "  if (clients.has(request)) process.stderr.write(`loaded ${request}\\n`);",
+          '  return load.call(this, request, ...rest);',
+          '};',
+          '',
+        ].join('\n'),
+      );
+      const stderr: string[] = [];
+      expect(await serveOnce({ NODE_OPTIONS: `--require=${hook}`, SWITCHYARD_COMPILE_CACHE: 'off' }, stderr)).toBe(0);
+      expect(stderr.join('')).not.toMatch(/loaded/);
+      // The hook does see a client that is loaded.
+      const probe = spawnSync(process.execPath, ['--require', hook, '-e', "require('ioredis')"], { encoding: 'utf8', cwd: path.dirname(CLI) });
+      expect(probe.stderr).toMatch(/loaded ioredis/);
     });
 
     it('writes no code cache with SWITCHYARD_COMPILE_CACHE=off', async () => {
