@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// The `switchyard` command as built (dist/bundle/switchyard.js, scripts/bundle.mjs): runs the
-// bundled program (switchyard.cjs next to it, one CommonJS script) through a V8 code cache, so a
-// start with the cache skips compiling ~2 MB of JavaScript (measured in bench/RESULTS.md,
-// "startup"). Node 20 has no compile cache for ES modules, hence a script.
+// The `switchyard` command as built (dist/bundle/switchyard.js, CommonJS, scripts/bundle.mjs):
+// runs the bundled program (switchyard.cjs next to it, one CommonJS script) through a V8 code
+// cache, so a start with the cache skips compiling ~2 MB of JavaScript (bench/RESULTS.md,
+// "Start-up: code cache"). Node 20 has no compile cache for ES modules, hence a script.
 // The cache is one file per user, bundle and node version, in SWITCHYARD_COMPILE_CACHE (a folder;
 // `off` disables it) or else $XDG_CACHE_HOME/switchyard (~/.cache/switchyard). When it is missing
 // or V8 rejects it, it is written once start-up is done (serve.ts calls startupDone()) — in the
-// background a second later, or at exit if that comes first. Any failure just means no cache.
+// background a second later, or at exit if that comes first. A folder or file that other users
+// may write is not read (on Windows, where mode bits say nothing, that is every one). Any failure
+// just means no cache: the program runs the same, compiled again.
 import { isAscii } from 'node:buffer';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -79,7 +79,7 @@ const rootKey = () =>
     .pipe(z.string().min(1, 'rootKey must name the key prefix Switchyard reads, such as switchyard or traefik'));
 
 // The Redis, etcd and Docker schemas are built on first use (z.lazy): a config names one or two
-// providers, and building all of them cost start-up time (bench/RESULTS.md, "startup").
+// providers, and building all of them cost start-up time (bench/RESULTS.md, "Start-up: code cache").
 const kvTls = () =>
   z
     .strictObject({
