@@ -1,14 +1,18 @@
 // Startup (issue 3, part 5): time from spawning `node dist/bundle/switchyard.js -c FILE` (the `switchyard` command) (file provider,
 // 50 Host() routers) to the first routed 200, median of --samples fresh processes. Each sample has
-// lib/startup-timer.mjs preloaded (a few lines), which splits that time:
+// lib/startup-timer.cjs preloaded (a few lines), which splits that time:
 //   node bootstrap     process start → the preload runs
 //   → first listen()   imports (static and lazy), config load, validation, table build
 //   → first 200        listening, the first request routed (measured from here, so it includes spawn)
-// Then, for the lead, each imported alone in a fresh process: main.js with its static imports
-// (`main.js --version`), src/switchyard.js, each provider module (loaded when configured), and each
+// The command runs its bundle through a V8 code cache (src/cli/launch.ts) that the first start of a
+// build writes. Both are timed, interleaved: "cache warm" (the cache in this run's temp folder,
+// written by one unmeasured start first: every start after the first) and "first start" (an empty
+// cache folder each time: a fresh clone, a new build or another node version).
+// Then, for the lead, each imported alone in a fresh process: the command with its static imports
+// (`--version`, cache warm), src/switchyard.js, each provider module (loaded when configured), and each
 // runtime dependency (they share sub-dependencies, so these do not add up).
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchDir, freePorts, HOST, httpStatus, root, runToEnd, sleep, startProcess, stopProcess } from './lib/processes.mjs';
@@ -23,7 +27,7 @@ const opts = parseOptions('node bench/startup.mjs', 'Spawn → first routed 200 
   routers: { default: 50, help: 'routers in the dynamic config (each a Host() rule with its own service)' },
 });
 
-const preload = `--import=${path.join(benchDir, 'lib/startup-timer.mjs')}`;
+const preload = `--require=${path.join(benchDir, 'lib/startup-timer.cjs')}`;
 
 await runPart('startup', async ({ dir, log }) => {
   const backends = await startBackends(dir);
@@ -31,13 +35,18 @@ await runPart('startup', async ({ dir, log }) => {
   const host = hostOf(opts.routers - 1);
   const { staticFile } = writeConfigs(dir, 'switchyard', { port, dynamic: dynamicConfig({ routers: opts.routers, ports: backends.ports }) });
 
+  const warmCache = { SWITCHYARD_COMPILE_CACHE: path.join(dir, 'v8-cache') };
+  await timeToFirst200(staticFile, port, host, warmCache); // writes the cache (at its exit)
+  if (!existsSync(warmCache.SWITCHYARD_COMPILE_CACHE)) log('warning: the first start wrote no code cache');
   const samples = [];
+  const cold = [];
   for (let i = 0; i < opts.samples; i++) {
-    samples.push(await timeToFirst200(staticFile, port, host));
-    log(`sample ${i + 1}/${opts.samples}: ${fmtMs(samples.at(-1).total)} (listen() at ${fmtMs(samples.at(-1).listen)})`);
+    samples.push(await timeToFirst200(staticFile, port, host, warmCache));
+    cold.push(await timeToFirst200(staticFile, port, host, { SWITCHYARD_COMPILE_CACHE: path.join(dir, `v8-cache-empty-${i}`) }));
+    log(`sample ${i + 1}/${opts.samples}: cache warm ${fmtMs(samples.at(-1).total)} (listen() at ${fmtMs(samples.at(-1).listen)}), first start ${fmtMs(cold.at(-1).total)}`);
   }
   const staticImports = median(await repeat(opts.samples, async () => {
-    const t = await timerMarks([cli, '--version']);
+    const t = await timerMarks([cli, '--version'], warmCache);
     return t.exit - t.boot;
   }));
   const modules = [];
@@ -48,7 +57,7 @@ await runPart('startup', async ({ dir, log }) => {
   }
   deps.sort((a, b) => b.ms - a.ms);
 
-  const at = (k) => median(samples.map((s) => s[k]));
+  const at = (k, list = samples) => median(list.map((s) => s[k]));
   const result = {
     part: 'startup',
     machine: machineLine(),
@@ -57,6 +66,7 @@ await runPart('startup', async ({ dir, log }) => {
     medianMs: at('total'),
     bootMs: at('boot'),
     listenMs: at('listen'),
+    firstStart: { samples: cold.map((s) => s.total), medianMs: at('total', cold), bootMs: at('boot', cold), listenMs: at('listen', cold) },
     staticImportsMs: staticImports,
     modules,
     deps,
@@ -65,16 +75,17 @@ await runPart('startup', async ({ dir, log }) => {
     `Startup: spawn \`node dist/bundle/switchyard.js -c FILE\` (file provider, ${opts.routers} routers) → first routed 200; median of ${opts.samples}`,
     result.machine,
     '',
-    table(['phase (medians of fresh processes)', 'ms since spawn'], [
-      ['node bootstrap done (preload runs)', fmtMs(result.bootMs)],
-      ['first listen(): imports, config, validation, table built', fmtMs(result.listenMs)],
-      ['first routed 200', fmtMs(result.medianMs)],
+    table(['phase (medians of fresh processes), ms since spawn', 'code cache warm', 'first start (no cache)'], [
+      ['node bootstrap done (preload runs)', fmtMs(result.bootMs), fmtMs(result.firstStart.bootMs)],
+      ['first listen(): imports, config, validation, table built', fmtMs(result.listenMs), fmtMs(result.firstStart.listenMs)],
+      ['first routed 200', fmtMs(result.medianMs), fmtMs(result.firstStart.medianMs)],
     ]),
     '',
-    `samples (first 200): ${result.samples.map(fmtMs).join(', ')}`,
+    `samples (first 200), cache warm: ${result.samples.map(fmtMs).join(', ')}`,
+    `samples (first 200), first start: ${result.firstStart.samples.map(fmtMs).join(', ')}`,
     '',
     table(['imported alone in a fresh process, with what it imports statically (median)', 'time'], [
-      [`dist/bundle/switchyard.js (the command, bundled: \`--version\`)`, fmtMs(staticImports)],
+      [`dist/bundle/switchyard.js (the command, bundled: \`--version\`, code cache warm)`, fmtMs(staticImports)],
       ...modules.map((m) => [m.name, fmtMs(m.ms)]),
     ]),
     '',
@@ -82,10 +93,10 @@ await runPart('startup', async ({ dir, log }) => {
   ].join('\n'));
 });
 
-/** Spawns switchyard (startup-timer preloaded), polls the routed host every 2 ms → { total, boot, listen } ms. */
-async function timeToFirst200(staticFile, port, host) {
+/** Spawns switchyard (startup-timer preloaded) with `env`, polls the routed host every 2 ms → { total, boot, listen } ms. */
+async function timeToFirst200(staticFile, port, host, env) {
   const t0 = performance.now();
-  const child = startProcess('switchyard', process.execPath, [preload, cli, '-c', staticFile, '--log-level', 'warn']);
+  const child = startProcess('switchyard', process.execPath, [preload, cli, '-c', staticFile, '--log-level', 'warn'], { env });
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`switchyard exited (code ${child.exitCode}) before routing:\n${child.output}`);
@@ -103,10 +114,10 @@ function marks(output) {
   return Object.fromEntries([...output.matchAll(/startup-timer (\w+) ([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
 }
 
-/** Runs node with startup-timer preloaded to its exit → its marks. */
-function timerMarks(args) {
+/** Runs node with startup-timer preloaded (and `env`) to its exit → its marks. */
+function timerMarks(args, env) {
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [preload, ...args], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(marks(stderr)))),
+    execFile(process.execPath, [preload, ...args], { cwd: root, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(marks(stderr)))),
   );
 }
 

@@ -38,4 +38,4 @@ program
     process.exitCode = await runValidate(file);
   });
 
-await program.parseAsync(process.argv);
+void program.parseAsync(process.argv);

@@ -4,5 +4,6 @@
 // asks which of the two it is.
 import cluster from 'node:cluster';
 
-if (cluster.isWorker) await import('../cluster/worker-main.js');
-else await import('./commands.js');
+// No top-level await: the bundle is a CommonJS script (scripts/bundle.mjs), which has none.
+if (cluster.isWorker) void import('../cluster/worker-main.js');
+else void import('./commands.js');

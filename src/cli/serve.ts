@@ -2,6 +2,7 @@ import { loadStaticConfig, StaticConfigError } from '../config/static-load.js';
 import type { LogLevel } from '../config/static-config.js';
 import { createLogger } from '../log.js';
 import { Switchyard } from '../switchyard.js';
+import { startupDone } from './compile-cache.js';
 
 /** `switchyard --config FILE`: runs until SIGTERM/SIGINT, then stops gracefully. Returns the exit code. */
 export async function runServe(configFile: string, logLevel: string | undefined): Promise<number> {
@@ -53,6 +54,7 @@ export async function runServe(configFile: string, logLevel: string | undefined)
     await app.stop().catch(() => undefined);
     return 1;
   }
+  startupDone();
   await stopRequested;
   await app.stop();
   log.info('stopped');

@@ -71,108 +71,118 @@ const kvEndpoint = (example: string, urls: boolean) =>
     }
   });
 
-const rootKey = z
-  .string()
-  .default('switchyard')
-  .transform((v) => v.replace(/\/+$/, ''))
-  .pipe(z.string().min(1, 'rootKey must name the key prefix Switchyard reads, such as switchyard or traefik'));
-
-const kvTls = z
-  .strictObject({
-    ca: z.string().min(1).optional(),
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    insecureSkipVerify: z.boolean().default(false),
-  })
-  .superRefine((v, ctx) => {
-    if ((v.cert === undefined) !== (v.key === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a client certificate needs both cert and key (PEM file paths)' });
-    }
-  });
-
-const redisProvider = z
-  .strictObject({
-    endpoints: z.array(kvEndpoint('127.0.0.1:6379', false)).min(1, 'give at least one endpoint, such as 127.0.0.1:6379').default(['127.0.0.1:6379']),
-    rootKey,
-    username: z.string().min(1).optional(),
-    password: z.string().optional(),
-    db: z.number().int().min(0, 'db is a Redis database number: 0, 1, …').default(0),
-    tls: kvTls.optional(),
-    sentinel: z
-      .strictObject({
-        masterName: z.string().min(1, 'sentinel.masterName names the monitored master, e.g. mymaster'),
-        username: z.string().min(1).optional(),
-        password: z.string().optional(),
-      })
-      .optional(),
-    /** Full re-read interval, used only when the server refuses CONFIG (no keyspace notifications). */
-    pollInterval: duration(1_000).refine((ms) => ms >= 10, 'pollInterval must be at least 10ms'),
-  })
-  .superRefine((v, ctx) => {
-    if (!v.sentinel && v.endpoints.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['endpoints'],
-        message: 'without sentinel, give exactly one endpoint (Redis Cluster is not supported); several endpoints are sentinels and need sentinel.masterName',
-      });
-    }
-  });
-
-const etcdProvider = z
-  .strictObject({
-    endpoints: z.array(kvEndpoint('127.0.0.1:2379', true)).min(1, 'give at least one endpoint, such as 127.0.0.1:2379').default(['127.0.0.1:2379']),
-    rootKey,
-    username: z.string().min(1).optional(),
-    password: z.string().optional(),
-    tls: kvTls
-      .refine((t) => !t.insecureSkipVerify, 'insecureSkipVerify is not supported for etcd (gRPC); give the server\'s CA as tls.ca')
-      .optional(),
-  })
-  .superRefine((v, ctx) => {
-    if (v.password !== undefined && v.username === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
-    }
-  });
-
-// Docker provider (Traefik's options). Containers are routed by their labels.
-const dockerProvider = z.strictObject({
-  endpoint: z
-    .string()
-    .default('unix:///var/run/docker.sock')
-    .superRefine((v, ctx) => {
-      const tcp = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(v);
-      if (!/^unix:\/\/\/./.test(v) && !(tcp && Number(tcp[1]) >= 1 && Number(tcp[1]) <= 65535)) {
-        ctx.addIssue({ code: 'custom', message: `expected unix:///path/to/docker.sock or tcp://host:port, got ${JSON.stringify(v)}` });
-      }
-    }),
-  /** TLS for a tcp:// endpoint (PEM file paths), as for the KV providers. */
-  tls: kvTls.optional(),
-  /** Route every container unless it says `<labelPrefix>.enable=false` (Traefik's default). */
-  exposedByDefault: z.boolean().default(true),
-  /** Network whose address to use when a container is on several; '' = the first by name. */
-  network: z.string().default(''),
-  /** Rule of the router made for a container with no router label; {{name}} = the container name. */
-  defaultRule: z
-    .string()
-    .default('Host(`{{name}}`)')
-    .superRefine((v, ctx) => {
-      const unknown = [...v.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].find((m) => m[1] !== 'name');
-      if (unknown) {
-        ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown[0]}; the only one is {{name}} (the container name, normalized)` });
-        return;
-      }
-      try {
-        parseRule(v.replace(/\{\{\s*name\s*\}\}/g, 'name'));
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `not a valid rule: ${(err as Error).message}` });
-      }
-    }),
-  /** Labels read: `<labelPrefix>.http.routers.…`; `traefik` reads existing Traefik labels. */
-  labelPrefix: z
+const rootKey = () =>
+  z
     .string()
     .default('switchyard')
-    .pipe(z.string().regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'labelPrefix is a label key prefix such as switchyard or traefik')),
-});
+    .transform((v) => v.replace(/\/+$/, ''))
+    .pipe(z.string().min(1, 'rootKey must name the key prefix Switchyard reads, such as switchyard or traefik'));
+
+// The Redis, etcd and Docker schemas are built on first use (z.lazy): a config names one or two
+// providers, and building all of them cost start-up time (bench/RESULTS.md, "Start-up: code cache").
+const kvTls = () =>
+  z
+    .strictObject({
+      ca: z.string().min(1).optional(),
+      cert: z.string().min(1).optional(),
+      key: z.string().min(1).optional(),
+      insecureSkipVerify: z.boolean().default(false),
+    })
+    .superRefine((v, ctx) => {
+      if ((v.cert === undefined) !== (v.key === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'a client certificate needs both cert and key (PEM file paths)' });
+      }
+    });
+
+const redisProvider = z.lazy(() =>
+  z
+    .strictObject({
+      endpoints: z.array(kvEndpoint('127.0.0.1:6379', false)).min(1, 'give at least one endpoint, such as 127.0.0.1:6379').default(['127.0.0.1:6379']),
+      rootKey: rootKey(),
+      username: z.string().min(1).optional(),
+      password: z.string().optional(),
+      db: z.number().int().min(0, 'db is a Redis database number: 0, 1, …').default(0),
+      tls: kvTls().optional(),
+      sentinel: z
+        .strictObject({
+          masterName: z.string().min(1, 'sentinel.masterName names the monitored master, e.g. mymaster'),
+          username: z.string().min(1).optional(),
+          password: z.string().optional(),
+        })
+        .optional(),
+      /** Full re-read interval, used only when the server refuses CONFIG (no keyspace notifications). */
+      pollInterval: duration(1_000).refine((ms) => ms >= 10, 'pollInterval must be at least 10ms'),
+    })
+    .superRefine((v, ctx) => {
+      if (!v.sentinel && v.endpoints.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints'],
+          message: 'without sentinel, give exactly one endpoint (Redis Cluster is not supported); several endpoints are sentinels and need sentinel.masterName',
+        });
+      }
+    }),
+);
+
+const etcdProvider = z.lazy(() =>
+  z
+    .strictObject({
+      endpoints: z.array(kvEndpoint('127.0.0.1:2379', true)).min(1, 'give at least one endpoint, such as 127.0.0.1:2379').default(['127.0.0.1:2379']),
+      rootKey: rootKey(),
+      username: z.string().min(1).optional(),
+      password: z.string().optional(),
+      tls: kvTls()
+        .refine((t) => !t.insecureSkipVerify, 'insecureSkipVerify is not supported for etcd (gRPC); give the server\'s CA as tls.ca')
+        .optional(),
+    })
+    .superRefine((v, ctx) => {
+      if (v.password !== undefined && v.username === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+      }
+    }),
+);
+
+// Docker provider (Traefik's options). Containers are routed by their labels.
+const dockerProvider = z.lazy(() =>
+  z.strictObject({
+    endpoint: z
+      .string()
+      .default('unix:///var/run/docker.sock')
+      .superRefine((v, ctx) => {
+        const tcp = /^tcp:\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(v);
+        if (!/^unix:\/\/\/./.test(v) && !(tcp && Number(tcp[1]) >= 1 && Number(tcp[1]) <= 65535)) {
+          ctx.addIssue({ code: 'custom', message: `expected unix:///path/to/docker.sock or tcp://host:port, got ${JSON.stringify(v)}` });
+        }
+      }),
+    /** TLS for a tcp:// endpoint (PEM file paths), as for the KV providers. */
+    tls: kvTls().optional(),
+    /** Route every container unless it says `<labelPrefix>.enable=false` (Traefik's default). */
+    exposedByDefault: z.boolean().default(true),
+    /** Network whose address to use when a container is on several; '' = the first by name. */
+    network: z.string().default(''),
+    /** Rule of the router made for a container with no router label; {{name}} = the container name. */
+    defaultRule: z
+      .string()
+      .default('Host(`{{name}}`)')
+      .superRefine((v, ctx) => {
+        const unknown = [...v.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].find((m) => m[1] !== 'name');
+        if (unknown) {
+          ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown[0]}; the only one is {{name}} (the container name, normalized)` });
+          return;
+        }
+        try {
+          parseRule(v.replace(/\{\{\s*name\s*\}\}/g, 'name'));
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `not a valid rule: ${(err as Error).message}` });
+        }
+      }),
+    /** Labels read: `<labelPrefix>.http.routers.…`; `traefik` reads existing Traefik labels. */
+    labelPrefix: z
+      .string()
+      .default('switchyard')
+      .pipe(z.string().regex(/^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/, 'labelPrefix is a label key prefix such as switchyard or traefik')),
+  }),
+);
 
 export const staticConfigSchema = z.strictObject({
   entryPoints: z

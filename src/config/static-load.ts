@@ -40,7 +40,8 @@ export function parseStaticConfig(text: string, file: string): LoadedStaticConfi
   if (!read.ok) {
     throw new StaticConfigError(file, [`${read.line ? `line ${read.line}, column ${read.col ?? 1}: ` : ''}${read.message}`]);
   }
-  const parsed = staticConfigSchema.safeParse(read.value ?? {});
+  // jitless: for one parse, zod's compiled fast path (a new Function per object shape) costs more than it saves.
+  const parsed = staticConfigSchema.safeParse(read.value ?? {}, { jitless: true });
   if (!parsed.success) {
     throw new StaticConfigError(
       file,

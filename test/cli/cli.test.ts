@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,83 @@ describe('switchyard CLI', () => {
     afterEach(async () => {
       release();
       await backend?.close();
+    });
+
+    /** Runs the command with `env` until it routed one request, then SIGTERM → its exit code (and stderr). */
+    async function serveOnce(env: Record<string, string>, stderr: string[] = []): Promise<number | null> {
+      await write('sy.yaml', STATIC);
+      await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        const listening = await waitFor(() => /"entryPoint":"web","address":"127\.0\.0\.1:(\d+)"/.exec(out), 'the entry point to listen', 10_000);
+        expect((await request(`http://127.0.0.1:${listening[1]}`)).body).toBe('b');
+        child.kill('SIGTERM');
+        return await exited;
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }
+
+    it('writes a V8 code cache after start-up, uses it next time, and replaces one V8 rejects', async () => {
+      backend = await startBackend('b');
+      const cache = path.join(dir, 'cache');
+      const env = { SWITCHYARD_COMPILE_CACHE: cache };
+      expect(await serveOnce(env)).toBe(0);
+      const files = await readdir(cache);
+      expect(files).toEqual([expect.stringMatching(/^switchyard-[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+\.v8cache$/)]);
+      const file = path.join(cache, files[0]!);
+      const first = await readFile(file);
+      expect(first.length).toBeGreaterThan(100_000);
+
+      // Accepted: not written again.
+      const written = (await stat(file)).mtimeMs;
+      expect(await serveOnce(env)).toBe(0);
+      expect((await stat(file)).mtimeMs).toBe(written);
+
+      // Garbage (another V8, a damaged file): rejected, the program runs, a good cache replaces it.
+      await writeFile(file, Buffer.alloc(first.length, 7));
+      expect(await serveOnce(env)).toBe(0);
+      expect((await readFile(file)).equals(Buffer.alloc(first.length, 7))).toBe(false);
+
+      // A folder other users may write to is not trusted (V8 would run what the file holds).
+      await chmod(cache, 0o777);
+      await writeFile(file, Buffer.alloc(16, 7));
+      expect(await serveOnce(env)).toBe(0);
+      expect((await readFile(file)).length).toBe(16);
+    });
+
+    it('loads no client of a provider that is not configured (ioredis, etcd3, dockerode)', async () => {
+      backend = await startBackend('b');
+      const hook = path.join(dir, 'report-loads.cjs');
+      await write(
+        'report-loads.cjs',
+        [
+          "const Module = require('node:module');",
+          'const load = Module._load;',
+          "const clients = new Set(['ioredis', 'etcd3', 'dockerode']);",
+          'Module._load = function (request, ...rest) {',
+          "  if (clients.has(request)) process.stderr.write(`loaded ${request}\\n`);",
+          '  return load.call(this, request, ...rest);',
+          '};',
+          '',
+        ].join('\n'),
+      );
+      const stderr: string[] = [];
+      expect(await serveOnce({ NODE_OPTIONS: `--require=${hook}`, SWITCHYARD_COMPILE_CACHE: 'off' }, stderr)).toBe(0);
+      expect(stderr.join('')).not.toMatch(/loaded/);
+      // The hook does see a client that is loaded.
+      const probe = spawnSync(process.execPath, ['--require', hook, '-e', "require('ioredis')"], { encoding: 'utf8', cwd: path.dirname(CLI) });
+      expect(probe.stderr).toMatch(/loaded ioredis/);
+    });
+
+    it('writes no code cache with SWITCHYARD_COMPILE_CACHE=off', async () => {
+      backend = await startBackend('b');
+      expect(await serveOnce({ SWITCHYARD_COMPILE_CACHE: 'off', XDG_CACHE_HOME: path.join(dir, 'xdg') })).toBe(0);
+      await expect(readdir(path.join(dir, 'xdg'))).rejects.toThrow(/ENOENT/);
     });
 
     // With workers, the same command file is each worker's entry (see src/cli/main.ts).
