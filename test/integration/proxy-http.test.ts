@@ -219,7 +219,10 @@ describe('HTTP forwarding', () => {
         req.on('error', () => undefined);
         req.end(Buffer.alloc(4 * 1024 * 1024));
       });
-      expect(refused).toEqual({ status: 413, connection: 'close' });
+      expect(refused.status).toBe(413);
+      // Closed when the answer came before the whole upload had arrived (the rest would be read by
+      // no one); kept when the upload had already arrived in full (the backend read and dropped it).
+      // Either way the next request on the same agent works: nothing is left hanging or misread.
       expect((await request(`${sy.url}/head`, { agent })).body).toBe('hello world');
     } finally {
       agent.destroy();
