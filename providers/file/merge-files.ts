@@ -11,6 +11,9 @@ export interface FileContent {
  * (as Traefik's file provider does) and reports the duplicate with both places.
  */
 export function mergeFiles(files: readonly FileContent[]): { config: RawDynamicConfig; origins: Record<string, string>; errors: ConfigError[] } {
+  // One file (the `filename` option, the common case): nothing to merge, nothing can clash, and
+  // copying its ~20 origins per item at every reload was a tenth of a reload's CPU.
+  if (files.length === 1) return { config: files[0]!.config, origins: files[0]!.origins, errors: [] };
   const routers: Record<string, unknown> = {};
   const services: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
