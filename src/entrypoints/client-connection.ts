@@ -38,6 +38,8 @@ export class ClientConnection implements DownstreamConnection {
   /** The request whose body the parser is reading. */
   private parsing: Downstream | undefined;
   private upgradeHead: RequestHead | undefined;
+  /** The head just parsed asked for an upgrade we do not do (see afterExecute). */
+  private declinedUpgrade = false;
   private phase: Phase = 'idle';
   private since: number;
   /** No new requests: shutting down, or the client / a response asked to close. */
@@ -175,6 +177,17 @@ export class ClientConnection implements DownstreamConnection {
       this.upgradeHead = undefined;
       const read = data ?? this.parser.currentBuffer();
       this.handOver(upgrade, read.subarray(ret));
+    } else if (this.declinedUpgrade) {
+      // llhttp stopped after the head of an upgrade we answer as plain HTTP: what followed it in
+      // this read (pipelined requests) is parsed now, once this callback has unwound.
+      this.declinedUpgrade = false;
+      const read = data ?? this.parser.currentBuffer();
+      if (ret < read.length) {
+        const rest = Buffer.from(read.subarray(ret));
+        queueMicrotask(() => {
+          if (!this.socket.destroyed) this.afterExecute(this.parser.execute(rest), rest);
+        });
+      }
     }
   }
 
@@ -190,9 +203,14 @@ export class ClientConnection implements DownstreamConnection {
   private onHead(raw: Http1Head): boolean {
     const head = new RequestHead(raw);
     if (head.upgrade) {
-      // Taken over once execute() returns; an upgrade behind pipelined requests is not supported.
-      this.upgradeHead = head;
-      return false;
+      if (head.method === 'CONNECT' || isWebSocketUpgrade(head)) {
+        // Taken over once execute() returns; an upgrade behind pipelined requests is not supported.
+        this.upgradeHead = head;
+        return false;
+      }
+      // Any other Upgrade (h2c from `curl --http2`, TLS/1.0 …) is declined by answering in
+      // HTTP/1.1, as nginx and Traefik do (RFC 9110 §7.8); Upgrade is hop-by-hop, not forwarded.
+      this.declinedUpgrade = true;
     }
     if (!head.keepAlive) this.closing = true;
     const d = new Downstream(head, this);
@@ -271,3 +289,9 @@ export class ClientConnection implements DownstreamConnection {
 }
 
 function noop(): void {}
+
+/** `Upgrade: websocket` (any case, possibly among other protocols). */
+function isWebSocketUpgrade(head: RequestHead): boolean {
+  const upgrade = head.headers.upgrade;
+  return typeof upgrade === 'string' && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(upgrade);
+}

@@ -97,6 +97,19 @@ describe('client connections', () => {
     expect(bodies).toEqual(['one', 'two', 'three']);
   });
 
+  it('answers an Upgrade it does not do (h2c, as `curl --http2` asks) in HTTP/1.1, and the requests after it too', async () => {
+    const reply = await rawExchange(
+      sy.port,
+      'GET /h2c HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n' +
+        'GET /after HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
+    );
+    expect(statuses(`HTTP/1.1 ${reply.status} ${reply.body}`)).toEqual([200, 200]);
+    expect(reply.body).toContain('/h2c ');
+    expect(reply.body).toContain('/after ');
+    const seen = backend.requests.find((r) => r.url === '/h2c')!;
+    expect(seen.headers.upgrade).toBeUndefined();
+  });
+
   it('keeps an HTTP/1.0 keep-alive connection open and says so', async () => {
     const c = await connect(sy.port);
     c.socket.write('GET /a HTTP/1.0\r\nHost: a.test\r\nConnection: keep-alive\r\n\r\n');
