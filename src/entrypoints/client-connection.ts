@@ -28,8 +28,8 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /**
  * One client connection speaking HTTP/1.1: parses requests with llhttp, answers them in order
  * (pipelined requests wait their turn, the socket paused), keeps the connection alive when
- * both sides allow, and hands Upgrade requests over with the raw socket. Timeouts are checked
- * by the entry point's sweep (`expired`), so a request costs no timer.
+ * both sides allow, and hands WebSocket upgrades over with the raw socket. Timeouts are checked
+ * by the entry point's sweep (`expire`), so a request costs no timer.
  */
 export class ClientConnection implements DownstreamConnection {
   private readonly parser: Http1Parser;
@@ -153,11 +153,6 @@ export class ClientConnection implements DownstreamConnection {
     } else if (this.phase === 'head' && limits.headerTimeout > 0 && now - this.since >= limits.headerTimeout) {
       this.reject(408);
     }
-  }
-
-  /** Requests in flight or waiting on this connection. */
-  get busy(): boolean {
-    return this.queue.length > 0;
   }
 
   // ── parsing ──────────────────────────────────────────────────────────────

@@ -102,11 +102,6 @@ export class Upstream {
     else conn.destroy();
   }
 
-  /** Idle connections (for the admin view and tests). */
-  get idleCount(): number {
-    return this.idle.length;
-  }
-
   /** Closes every connection, idle or busy (the server is released, or shutdown). */
   destroy(): void {
     this.destroyed = true;
