@@ -187,6 +187,8 @@ export class Downstream {
     if (this.closed) return;
     this.closed = true;
     this.sink = undefined;
+    // A pause of ours must not outlive the request: the connection's next one would never be read.
+    this.resume();
     const cb = this.onClose;
     this.onClose = undefined;
     cb?.(this);

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../helpers/backends.js';
@@ -61,6 +61,17 @@ beforeAll(async () => {
   backend = res.add(await startBackend('b', { handler: echoPath }));
   garbage = res.add(await rawBackend('NOT HTTP AT ALL\r\n\r\n'));
   const slow = res.add(await startBackend('slow', { handler: (req) => (req.resume(), held.push(req.socket)) }));
+  const lazy = res.add(
+    await startBackend('lazy', {
+      // Reads nothing for 300 ms, then counts the body.
+      handler: (req, reply) => {
+        req.pause();
+        let size = 0;
+        setTimeout(() => req.on('data', (c: Buffer) => (size += c.length)).resume(), 300);
+        req.on('end', () => reply.end(String(size)));
+      },
+    }),
+  );
   sy = res.add(
     await startSwitchyard({
       static: { entryPoints: { web: { transport: { respondingTimeouts: { idleTimeout: '400ms', readHeaderTimeout: '300ms' } } } } },
@@ -71,11 +82,13 @@ beforeAll(async () => {
               app: { rule: 'PathPrefix(`/`)', service: 'app' },
               garbage: { rule: 'Host(`garbage.test`)', service: 'garbage' },
               slow: { rule: 'Host(`slow.test`)', service: 'slow' },
+              lazy: { rule: 'Host(`lazy.test`)', service: 'lazy' },
             },
             services: {
               app: { loadBalancer: { servers: [{ url: backend.url }] } },
               garbage: { loadBalancer: { servers: [{ url: garbage.url }] } },
               slow: { loadBalancer: { servers: [{ url: slow.url }] } },
+              lazy: { loadBalancer: { servers: [{ url: lazy.url }] } },
             },
           },
         },
@@ -108,6 +121,30 @@ describe('client connections', () => {
     expect(reply.body).toContain('/after ');
     const seen = backend.requests.find((r) => r.url === '/h2c')!;
     expect(seen.headers.upgrade).toBeUndefined();
+  });
+
+  it('reads the next request on a keep-alive connection after an upload that had to wait for a slow backend', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const ports: number[] = [];
+      const send = (path: string, body?: Buffer) =>
+        new Promise<string>((resolve, reject) => {
+          const req = http.request(`${sy.url}${path}`, { method: body ? 'POST' : 'GET', agent, headers: { host: 'lazy.test' } }, (r) => {
+            ports.push(r.socket.localPort!);
+            let text = '';
+            r.on('data', (c: Buffer) => (text += c));
+            r.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      // 16 MB against a backend that reads nothing for 300 ms: the proxy must pause the client.
+      expect(await send('/upload', Buffer.alloc(16 * 1024 * 1024, 7))).toBe(`${16 * 1024 * 1024}`);
+      expect(await send('/next')).toBe('0');
+      expect(ports[1]).toBe(ports[0]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('keeps an HTTP/1.0 keep-alive connection open and says so', async () => {
