@@ -218,9 +218,8 @@ function validateService(
     });
   }
   if (itemErrors.length > 0) return { service: undefined, itemErrors };
-  // The usual service (no sticky, health checks): zod's output already has exactly the fields,
-  // in the order, of the object built below — kept as it is, one object less per item and server.
-  if (!('sticky' in lb) && !('healthCheck' in lb) && !('passiveHealthCheck' in lb)) return { service: data as ServiceConfig, itemErrors };
+  // Built anew even when zod's output has the same fields: keeping zod's objects was tried and
+  // measured no faster (bench/RESULTS.md, "Cold load, second pass").
   const cookie = lb.sticky?.cookie;
   // Optional fields assigned after the literal (same key order as before), not spread in.
   const loadBalancer: LoadBalancerConfig = {
