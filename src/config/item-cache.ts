@@ -41,6 +41,11 @@ export class ItemCache<T> {
     return entry.value;
   }
 
+  /** The value kept for a name, whatever item it was made from, without marking it used. */
+  peek(provider: string, name: string): T | undefined {
+    return this.byProvider.get(provider)?.get(name)?.value;
+  }
+
   /** Records (or replaces) the value for an item valid in this round. */
   set(provider: string, name: string, item: unknown, value: T): void {
     let items = this.byProvider.get(provider);

@@ -218,6 +218,8 @@ function validateService(
     });
   }
   if (itemErrors.length > 0) return { service: undefined, itemErrors };
+  // Built anew even when zod's output has the same fields: keeping zod's objects was tried and
+  // measured no faster (bench/RESULTS.md, "Cold load, second pass").
   const cookie = lb.sticky?.cookie;
   // Optional fields assigned after the literal (same key order as before), not spread in.
   const loadBalancer: LoadBalancerConfig = {
@@ -257,7 +259,11 @@ function validateRouter(
       itemErrors.push({ provider, item: label, field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${entryPoints.join(', ')}`, origin: origin(`${base}.entryPoints.${i}`) });
     }
   }
-  return { router: { entryPoints: r.entryPoints, rule: r.rule, priority: r.priority, service: qualify(r.service, provider) }, itemErrors };
+  // zod's output is a fresh object with these four fields in this order: kept, not copied.
+  // The service's qualified name is the string validation already made for it (when it is this
+  // provider's and known): an equal new string would cost a string-table lookup at every use as a key.
+  r.service = (!r.service.includes('@') && serviceCache.peek(provider, r.service)?.qualified) || qualify(r.service, provider);
+  return { router: r, itemErrors };
 }
 
 /** What validation made of an unchanged item; its report follows it when its place in the source moved. */

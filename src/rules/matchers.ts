@@ -73,6 +73,11 @@ function hostIs(host: string): RuleMatcher {
   return (req) => req.host === host;
 }
 
+/** Its own function so the closure keeps only `prefix` alive, not the argument lists. */
+function pathStartsWith(prefix: string): RuleMatcher {
+  return (req) => req.path.startsWith(prefix);
+}
+
 /** `*.example.com` stands for exactly one extra label, so the part before the suffix must be dot-free. */
 function matchesWildcard(host: string, suffixes: readonly string[]): boolean {
   for (const suffix of suffixes) {
@@ -202,10 +207,7 @@ export const MATCHERS: Readonly<Record<MatcherName, MatcherSpec>> = {
     usage: '(prefix, ...)',
     build: (args) => {
       const prefixes = pathArgs(args);
-      if (prefixes.length === 1) {
-        const prefix = prefixes[0]!;
-        return (req) => req.path.startsWith(prefix);
-      }
+      if (prefixes.length === 1) return pathStartsWith(prefixes[0]!);
       return (req) => {
         for (const p of prefixes) if (req.path.startsWith(p)) return true;
         return false;

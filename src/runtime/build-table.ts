@@ -108,7 +108,7 @@ function newServiceRuntime(name: string, config: ServiceConfig, registry: Server
     servers,
     strategies[lb.strategy],
     registry.pool(name),
-    { slowStart: lb.slowStart, panicThreshold: lb.panicThreshold },
+    lb, // the pool policy (slowStart, panicThreshold): immutable validated config, no copy per service
     options.balancer,
     (panic, available, total) => onPanic?.(name, panic, available, total),
   );

@@ -29,7 +29,7 @@ export interface ServerState {
   health: 'unknown' | 'up' | 'down';
   /** Passive health: ejected until this time (epoch ms); 0 = not ejected. */
   ejectedUntil: number;
-  /** Epoch ms of recent failures seen by passive health checking (within its window). */
+  /** Epoch ms of recent failures seen by passive health checking (within its window); replaced on change, never pushed to, so new servers share one empty list. */
   failures: number[];
   lastCheck: CheckResult | undefined;
   /** Consecutive passing / failing active checks. */
@@ -67,6 +67,9 @@ export interface PoolState {
   panic: boolean;
 }
 
+/** A new server's failure list: shared, since the registry replaces the list, never pushes to it. */
+const NO_FAILURES: number[] = Object.freeze([]) as unknown as number[];
+
 /**
  * A server seen for the first time. With `checked` (its service has an active health check) it
  * is 'unknown' and takes no traffic until a check passes; otherwise it is up, as of `now`.
@@ -86,7 +89,7 @@ export function newServerState(key: string, service: string, url: string, checke
     availableSince: checked ? 0 : now,
     health: checked ? 'unknown' : 'up',
     ejectedUntil: 0,
-    failures: [],
+    failures: NO_FAILURES,
     lastCheck: undefined,
     checkPasses: 0,
     checkFailures: 0,
