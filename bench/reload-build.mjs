@@ -9,11 +9,22 @@
 // objects: the file provider), one service's server changed, 100 routers' rules changed.
 //
 //   npm run build && node bench/reload-build.mjs [--routers 10000] [--rounds 3]
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { cliNodeFlags } from './lib/switchyard.mjs';
 import { validateSnapshotsSliced } from '../dist/src/config/validate.js';
 import { Runtime } from '../dist/src/runtime/runtime.js';
+
+// Measured with the node flags the switchyard command runs with (its #! line): run again with
+// them when started without.
+const flags = cliNodeFlags();
+if (flags.some((f) => !process.execArgv.includes(f))) {
+  const run = spawnSync(process.execPath, [...process.execArgv, ...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(run.status ?? 1);
+}
 
 const { values } = parseArgs({ options: { routers: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' } } });
 const N = Number(values.routers);
@@ -103,7 +114,7 @@ for (let round = 1; round <= ROUNDS; round++) {
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 const ms = (x) => `${x.toFixed(0)} ms`;
-console.log(`${N} routers / ${N} servers, ${ROUNDS} rounds, load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} CPUs`);
+console.log(`${N} routers / ${N} servers, ${ROUNDS} rounds, load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} CPUs; node flags: ${process.execArgv.join(' ') || 'none'}`);
 console.log('medians of wall time (CPU time); longest block: the worst round\n');
 console.log('| case | validate | build | total | longest event-loop block |');
 console.log('|---|---:|---:|---:|---:|');

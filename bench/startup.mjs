@@ -19,7 +19,7 @@ import { benchDir, freePorts, HOST, httpStatus, root, runToEnd, sleep, startProc
 import { emit, parseOptions } from './lib/cli.mjs';
 import { runPart } from './lib/part.mjs';
 import { startBackends } from './lib/backends.mjs';
-import { cli, dynamicConfig, hostOf, writeConfigs } from './lib/switchyard.mjs';
+import { cli, cliNodeFlags, dynamicConfig, hostOf, writeConfigs } from './lib/switchyard.mjs';
 import { fmtMs, machineLine, median, table } from './lib/format.mjs';
 
 const opts = parseOptions('node bench/startup.mjs', 'Spawn → first routed 200 (median), and how long the module imports take.', {
@@ -96,7 +96,7 @@ await runPart('startup', async ({ dir, log }) => {
 /** Spawns switchyard (startup-timer preloaded) with `env`, polls the routed host every 2 ms → { total, boot, listen } ms. */
 async function timeToFirst200(staticFile, port, host, env) {
   const t0 = performance.now();
-  const child = startProcess('switchyard', process.execPath, [preload, cli, '-c', staticFile, '--log-level', 'warn'], { env });
+  const child = startProcess('switchyard', process.execPath, [...cliNodeFlags(), preload, cli, '-c', staticFile, '--log-level', 'warn'], { env });
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`switchyard exited (code ${child.exitCode}) before routing:\n${child.output}`);
@@ -117,7 +117,7 @@ function marks(output) {
 /** Runs node with startup-timer preloaded (and `env`) to its exit → its marks. */
 function timerMarks(args, env) {
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [preload, ...args], { cwd: root, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(marks(stderr)))),
+    execFile(process.execPath, [...cliNodeFlags(), preload, ...args], { cwd: root, timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(marks(stderr)))),
   );
 }
 

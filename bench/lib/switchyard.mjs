@@ -1,11 +1,23 @@
 // Switchyard under test: the built CLI (dist/), file provider, log level warn, started from a temp
 // folder; and the dynamic configs the parts route with (N routers, each a Host() rule).
 import { execFile } from 'node:child_process';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HOST, root, startProcess, waitForHttp, withMoreFiles } from './processes.mjs';
 
 export const cli = path.join(root, 'dist/bundle/switchyard.js');
+
+/**
+ * The node flags of the command's `#!/usr/bin/env -S node …` line: what `switchyard` runs with.
+ * Every part that starts `node cli …` (or measures in-process what the command does) passes
+ * them too, so the bench measures the command as users run it.
+ */
+export function cliNodeFlags() {
+  if (!existsSync(cli)) return [];
+  const first = readFileSync(cli, 'latin1').split('\n', 1)[0];
+  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
 
 export function ensureBuilt() {
   if (!existsSync(cli)) throw new Error(`${path.relative(process.cwd(), cli)} not found: run \`npm run build\` first (\`npm run bench\` does it)`);
@@ -66,7 +78,7 @@ export function writeConfigs(dir, name, { port, apiPort, dynamic, watch = false,
 
 /** Spawns switchyard on a static config; `ulimit`: with the open-files limit raised (withMoreFiles). */
 export function spawnSwitchyard(name, staticFile, { ulimit = false, echo = true } = {}) {
-  const args = [cli, '-c', staticFile, '--log-level', 'warn'];
+  const args = [...cliNodeFlags(), cli, '-c', staticFile, '--log-level', 'warn'];
   if (!ulimit) return startProcess(name, process.execPath, args, { echo });
   return startProcess(name, ...withMoreFiles(process.execPath, args), { echo });
 }

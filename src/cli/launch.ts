@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// --max-semi-space-size=1 (MiB; V8's young generation, 16 by default): most of what a reload
+// builds survives, so a scavenge copies it all; a smaller young generation keeps each pause
+// short — the longest event-loop block of a 10,000-router first load 24-26 -> 16-18 ms — at no
+// measurable cost to proxying (18.3 vs 18.0 µs CPU per request; bench/RESULTS.md, "Young
+// generation"). Worker processes inherit it (cluster forks with the primary's execArgv).
 // The `switchyard` command as built (dist/bundle/switchyard.js, CommonJS, scripts/bundle.mjs):
 // runs the bundled program (switchyard.cjs next to it, one CommonJS script) through a V8 code
 // cache, so a start with the cache skips compiling ~2 MB of JavaScript (bench/RESULTS.md,
