@@ -62,7 +62,8 @@ async function main() {
   backends = await startBackends({ count: BACKENDS, basePort: BACKEND_BASE, host: HOST, log: (m) => say(m) });
   for (const b of backends.backends) say(`${b.name} listening on ${b.url}`);
 
-  child = spawn(process.execPath, [cli, '--config', staticConfig], {
+  // The node flag of the command's #! line (src/cli/launch.ts), as `npx switchyard` would run it.
+  child = spawn(process.execPath, ['--max-semi-space-size=1', cli, '--config', staticConfig], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a terminal Ctrl-C reaches only us, and we forward exactly one
