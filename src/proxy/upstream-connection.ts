@@ -104,6 +104,7 @@ export class UpstreamConnection {
       socket.off('error', finish);
       socket.off(tlsServername === undefined ? 'connect' : 'secureConnect', onConnect);
       if (err) {
+        socket.on('error', noop); // a second error of a failed dial (TLS can send one) is not news
         socket.destroy();
         cb(err);
         return;
@@ -270,3 +271,5 @@ export class UpstreamConnection {
     }
   }
 }
+
+function noop(): void {}

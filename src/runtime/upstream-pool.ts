@@ -70,6 +70,11 @@ export class Upstream {
     const idle = this.idle;
     for (let i = idle.length - 1; i >= 0; i--) {
       const conn = idle[i]!;
+      if (!conn.idle) {
+        // Closed by the server a moment ago; its 'close' (which forgets it) has not run yet.
+        idle.splice(i, 1);
+        continue;
+      }
       if (this.tls && conn.servername !== servername) continue;
       idle.splice(i, 1);
       cb(null, conn);
