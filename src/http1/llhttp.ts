@@ -140,7 +140,13 @@ export class Http1Parser {
       return skipBody === true ? 1 : 0;
     };
     native[kOnBody] = (chunk: Buffer): void => this.handlers.onBody(chunk);
-    native[kOnMessageComplete] = (): void => this.handlers.onComplete();
+    native[kOnMessageComplete] = (): void => {
+      // Trailers (header lines after a chunked body) arrive through kOnHeaders just before this:
+      // they are not forwarded, and must not leak into the next message's head.
+      if (this.partialHeaders.length > 0) this.partialHeaders = [];
+      this.partialUrl = '';
+      this.handlers.onComplete();
+    };
     native[kOnMessageBegin] = handlers.onMessageBegin ? () => handlers.onMessageBegin!() : undefined;
     native[kOnExecute] = handlers.onExecute ? (ret: number | Http1ParseError) => handlers.onExecute!(ret) : undefined;
   }

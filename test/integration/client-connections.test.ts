@@ -178,6 +178,19 @@ describe('client connections', () => {
     await waitFor(() => held.every((s) => s.destroyed), 'the upstream connection to close');
   });
 
+  it('drops the trailers of a chunked upload: they never become headers of the next request', async () => {
+    const extra = Array.from({ length: 40 }, (_, i) => `X-N${i}: ${i}\r\n`).join('');
+    const reply = await rawExchange(
+      sy.port,
+      'POST /trailers HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Trailer: sneaky\r\n\r\n' +
+        `GET /next-many HTTP/1.1\r\nHost: a.test\r\n${extra}Connection: close\r\n\r\n`,
+    );
+    expect(statuses(`HTTP/1.1 ${reply.status} ${reply.body}`)).toEqual([200, 200]);
+    const next = backend.requests.find((r) => r.url === '/next-many')!;
+    expect(next.headers['x-trailer']).toBeUndefined();
+    expect(next.headers['x-n39']).toBe('39');
+  });
+
   it('answers 400 to a request line that is not HTTP, and closes', async () => {
     const reply = await rawExchange(sy.port, 'THIS IS NOT HTTP\r\n\r\n');
     expect(reply.status).toBe(400);
