@@ -211,13 +211,6 @@ export class Http1Parser {
     return this.native.finish();
   }
 
-  /** Starts over (after a parse error, or to reuse the parser for another connection). */
-  reset(): void {
-    this.partialHeaders = [];
-    this.partialUrl = '';
-    this.native.initialize(this.kind === 'request' ? Native.REQUEST : Native.RESPONSE, RESOURCE, this.maxHeaderSize, 0);
-  }
-
   /** Frees the native parser (giving a consumed socket back first); unusable afterwards. */
   close(): void {
     this.unconsume();
