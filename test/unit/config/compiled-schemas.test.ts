@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/rng.js';
 import type { z } from 'zod';
 import { compiledItemSchemas, routerSchema, serviceSchema } from '../../../src/config/dynamic-schema.js';
 import { validateSnapshots } from '../../../src/config/validate.js';
@@ -7,16 +8,6 @@ import { validateSnapshots } from '../../../src/config/validate.js';
 // zod's own parser for anything it does not accept). These cases hold it to zod's runtime
 // parser: the same items accepted, the same output, the same issues for every malformed item.
 
-/** Deterministic PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ABSENT = Symbol('absent');
 const GOOD = Symbol('the values before are well-formed');

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../helpers/rng.js';
 import { serverUrlProblem, serverUrlProblemOfURL } from '../../../src/config/dynamic-schema.js';
 
 // serverUrlProblem skips `new URL` for the usual `http://host:port/path`; these cases hold it
 // to the `new URL` check on odd inputs and on many drawn from the pieces URLs go wrong with.
 
-/** Deterministic PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD = [
   'http://127.0.0.1:9001', 'https://10.0.0.1', 'http://localhost', 'http://LOCALHOST:80/', 'HTTP://Example.COM:8080/a/b',
