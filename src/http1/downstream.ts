@@ -121,9 +121,10 @@ export class Downstream {
    * Status line and headers (`[name, value, …]`, already free of hop-by-hop and framing
    * headers). `length`: the body's Content-Length, -1 when unknown (chunked for HTTP/1.1
    * clients; for HTTP/1.0 the connection's close ends it), or 'none' for a response without
-   * a body (HEAD, 204, 304: headers are sent as they are).
+   * a body (HEAD, 204, 304: headers are sent as they are). `codings`: an unknown-length body's
+   * transfer codings when more than chunked (`gzip, chunked`).
    */
-  writeHead(status: number, reason: string, headers: readonly string[], length: number | 'none'): void {
+  writeHead(status: number, reason: string, headers: readonly string[], length: number | 'none', codings?: string): void {
     if (this.closed || this.headersSent) return;
     const v11 = this.head.httpVersion === '1.1';
     // A body not read to its end yet would be taken for the next request: this response closes.
@@ -135,7 +136,8 @@ export class Downstream {
     } else if (length >= 0) {
       head += `Content-Length: ${length}\r\n`;
     } else if (v11) {
-      head += 'Transfer-Encoding: chunked\r\n';
+      // Codings other than chunked (`gzip, chunked`) are still on the body: they are named again.
+      head += `Transfer-Encoding: ${codings ?? 'chunked'}\r\n`;
       this.chunked = true;
     } else {
       keepAlive = false; // the close delimits the body

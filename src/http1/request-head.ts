@@ -30,6 +30,8 @@ export class RequestHead {
   /** A Host header was sent (HTTP/1.1 requires one, even empty). */
   readonly hasHost: boolean;
   readonly framing: BodyFraming;
+  /** The Transfer-Encoding to send the body on with (`chunked`, or e.g. `gzip, chunked`). */
+  readonly transferEncoding: string;
   /** The client sent `Expect: 100-continue`. */
   readonly expectsContinue: boolean;
   /** The whole body (if any) has arrived. */
@@ -46,6 +48,7 @@ export class RequestHead {
     let host: string | undefined;
     let framing: BodyFraming = 'none';
     let expectsContinue = false;
+    let codings: string | undefined;
     const raw = head.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
@@ -62,13 +65,19 @@ export class RequestHead {
           if (framing === 'none' && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') framing = 'length';
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') framing = 'chunked';
+          if (name.toLowerCase() === 'transfer-encoding') {
+            framing = 'chunked';
+            codings = codings === undefined ? raw[i + 1]! : `${codings}, ${raw[i + 1]!}`;
+          }
           break;
       }
     }
     this.host = host ?? '';
     this.hasHost = host !== undefined;
     this.framing = framing;
+    // llhttp has made sure chunked is the last coding; others before it (gzip, chunked) stay on
+    // the body it hands over, so they are sent on with it.
+    this.transferEncoding = codings !== undefined && !/^\s*chunked\s*$/i.test(codings) ? codings : 'chunked';
     this.expectsContinue = expectsContinue && this.httpVersion === '1.1';
   }
 

@@ -9,6 +9,8 @@ export interface ClientResponseHeaders {
   headers: string[];
   /** The upstream's Content-Length (not in `headers` unless kept), or -1. */
   contentLength: number;
+  /** Codings before chunked (`gzip, chunked`): still on the body, to be sent on; else undefined. */
+  codings: string | undefined;
 }
 
 /**
@@ -24,6 +26,7 @@ export function clientResponseHeaders(raw: readonly string[], setCookie: string 
   let listed: string[] | undefined;
   let contentLength = -1;
   let chunked = false;
+  let codings: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (CHECKED_LENGTHS.has(name.length)) {
@@ -34,7 +37,10 @@ export function clientResponseHeaders(raw: readonly string[], setCookie: string 
         if (!keepLength) continue;
       } else if (NOT_FORWARDED.has(lower)) {
         if (lower === 'connection') listed = connectionListed(raw[i + 1]);
-        else if (lower === 'transfer-encoding') chunked = true;
+        else if (lower === 'transfer-encoding') {
+          chunked = true;
+          codings = codings === undefined ? raw[i + 1] : `${codings}, ${raw[i + 1]}`;
+        }
         continue;
       }
     }
@@ -43,7 +49,8 @@ export function clientResponseHeaders(raw: readonly string[], setCookie: string 
   if (listed !== undefined) dropListed(out, listed);
   if (setCookie !== undefined) out.push('Set-Cookie', setCookie);
   // With Transfer-Encoding, a Content-Length is to be ignored (RFC 9112 §6.3).
-  return { headers: out, contentLength: chunked ? -1 : contentLength };
+  const extra = codings !== undefined && /^\s*chunked\s*$/i.test(codings) ? undefined : codings;
+  return { headers: out, contentLength: chunked ? -1 : contentLength, codings: extra };
 }
 
 /** Removes the headers a Connection header named (rare: most list only keep-alive/close). */

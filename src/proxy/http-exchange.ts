@@ -70,8 +70,8 @@ export class HttpExchange implements UpstreamHandler {
     // client connection closes after this response (a keep-alive client would otherwise hang).
     if (!d.head.complete) d.closeAfter = true;
     const noBody = d.head.method === 'HEAD' || status === 204 || status === 304;
-    const { headers, contentLength } = clientResponseHeaders(head.rawHeaders, this.setCookie, noBody);
-    d.writeHead(status, head.statusMessage || (STATUS_CODES[status] ?? ''), headers, noBody ? 'none' : contentLength);
+    const { headers, contentLength, codings } = clientResponseHeaders(head.rawHeaders, this.setCookie, noBody);
+    d.writeHead(status, head.statusMessage || (STATUS_CODES[status] ?? ''), headers, noBody ? 'none' : contentLength, codings);
     this.responded = true;
   }
 

@@ -156,7 +156,7 @@ export class HttpForwarder implements ExchangeOwner {
     const chunked = d.head.framing === 'chunked';
     const body = exchange.body;
     const path = upstream.pathPrefix === '' ? exchange.path : upstream.pathPrefix + exchange.path;
-    const head = `${d.head.method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${exchange.headerLines}${chunked ? 'Transfer-Encoding: chunked\r\n' : ''}\r\n`;
+    const head = `${d.head.method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${exchange.headerLines}${chunked ? `Transfer-Encoding: ${d.head.transferEncoding}\r\n` : ''}\r\n`;
     exchange.conn = conn;
     conn.request(head, exchange, {
       isHead: d.head.method === 'HEAD',

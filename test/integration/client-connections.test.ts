@@ -60,6 +60,7 @@ let sy: TestSwitchyard;
 beforeAll(async () => {
   backend = res.add(await startBackend('b', { handler: echoPath }));
   garbage = res.add(await rawBackend('NOT HTTP AT ALL\r\n\r\n'));
+  const coded = res.add(await rawBackend('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n4\r\nGZIP\r\n0\r\n\r\n'));
   const slow = res.add(await startBackend('slow', { handler: (req) => (req.resume(), held.push(req.socket)) }));
   const lazy = res.add(
     await startBackend('lazy', {
@@ -81,12 +82,14 @@ beforeAll(async () => {
             routers: {
               app: { rule: 'PathPrefix(`/`)', service: 'app' },
               garbage: { rule: 'Host(`garbage.test`)', service: 'garbage' },
+              coded: { rule: 'Host(`coded.test`)', service: 'coded' },
               slow: { rule: 'Host(`slow.test`)', service: 'slow' },
               lazy: { rule: 'Host(`lazy.test`)', service: 'lazy' },
             },
             services: {
               app: { loadBalancer: { servers: [{ url: backend.url }] } },
               garbage: { loadBalancer: { servers: [{ url: garbage.url }] } },
+              coded: { loadBalancer: { servers: [{ url: coded.url }] } },
               slow: { loadBalancer: { servers: [{ url: slow.url }] } },
               lazy: { loadBalancer: { servers: [{ url: lazy.url }] } },
             },
@@ -189,6 +192,19 @@ describe('client connections', () => {
     const next = backend.requests.find((r) => r.url === '/next-many')!;
     expect(next.headers['x-trailer']).toBeUndefined();
     expect(next.headers['x-n39']).toBe('39');
+  });
+
+  it('keeps transfer codings other than chunked (gzip, chunked) on the body both ways, re-chunked', async () => {
+    const up = await rawExchange(
+      sy.port,
+      'POST /codings HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n4\r\nGZIP\r\n0\r\n\r\n',
+    );
+    expect(up.status).toBe(200);
+    expect(backend.requests.find((r) => r.url === '/codings')!.headers['transfer-encoding']).toBe('gzip, chunked');
+    const down = await rawExchange(sy.port, 'GET / HTTP/1.1\r\nHost: coded.test\r\nConnection: close\r\n\r\n');
+    expect(down.status).toBe(200);
+    expect(down.headers.get('transfer-encoding')).toEqual(['gzip, chunked']);
+    expect(down.body).toBe('4\r\nGZIP\r\n0\r\n\r\n');
   });
 
   it('answers 400 to a request line that is not HTTP, and closes', async () => {
