@@ -120,6 +120,8 @@ export class ClientConnection implements DownstreamConnection {
     }
     const next = this.queue[0];
     if (next) {
+      // A pipelined request that waited for its turn gets its `100 Continue` now.
+      if (next.head.expectsContinue && !next.head.complete) this.write(CONTINUE);
       this.resumeReading();
       this.owner.request(next, this);
       return;

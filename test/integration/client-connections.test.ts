@@ -150,6 +150,21 @@ describe('client connections', () => {
     }
   });
 
+  it('sends 100 Continue to a pipelined request when its turn comes, not before', async () => {
+    const c = await connect(sy.port);
+    c.socket.write(
+      'GET /first HTTP/1.1\r\nHost: slow.test\r\n\r\n' + 'PUT /second HTTP/1.1\r\nHost: a.test\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n',
+    );
+    await waitFor(() => held.length > 0 && !held.at(-1)!.destroyed, 'the first request held by the slow backend');
+    expect(c.text()).toBe(''); // the second waits its turn: no 100 yet
+    held.at(-1)!.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    await waitFor(() => c.text().includes('100 Continue'), 'the 100 Continue of the second request');
+    c.socket.write('body');
+    await waitFor(() => c.text().includes('/second '), 'the answer to the second request');
+    expect(statuses(c.text())).toEqual([200, 100, 200]);
+    c.socket.destroy();
+  });
+
   it('keeps an HTTP/1.0 keep-alive connection open and says so', async () => {
     const c = await connect(sy.port);
     c.socket.write('GET /a HTTP/1.0\r\nHost: a.test\r\nConnection: keep-alive\r\n\r\n');
