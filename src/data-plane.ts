@@ -48,6 +48,11 @@ export class DataPlane {
     }
   }
 
+  /** The access log opens its file again (logrotate moved it). */
+  reopenLogs(): void {
+    this.accessLog?.reopen();
+  }
+
   address(entryPoint: string): AddressInfo {
     const ep = this.entryPoints.get(entryPoint);
     if (!ep) throw new Error(`no entry point ${entryPoint}`);

@@ -122,6 +122,12 @@ export class Switchyard {
     return this.workers ? this.workers.collectStats() : Promise.resolve(localStats(this.runtime.table, this.runtime.registry.states()));
   }
 
+  /** Log files are opened again, in this process or every worker (SIGUSR1, after logrotate). */
+  reopenLogs(): void {
+    if (this.workers) this.workers.reopenLogs();
+    else this.dataPlane!.reopenLogs();
+  }
+
   /** The newest config version that serves traffic (in every worker, with workers). */
   get servingVersion(): number {
     return this.workers ? this.workers.appliedVersion : this.runtime.table.version;

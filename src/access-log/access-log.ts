@@ -36,6 +36,29 @@ export class AccessLog {
   /** Opens the file (throws a message naming it when it cannot) and starts the flush timer. */
   open(): void {
     if (this.dest) return;
+    this.dest = this.openDestination();
+    this.timer = setInterval(() => this.flush(), FLUSH_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * After logrotate moved the file (SIGUSR1, as Traefik does): what is held goes to the old
+   * file, later lines to a new one at `filePath`. A path that cannot be opened now keeps the old.
+   */
+  reopen(): void {
+    const old = this.dest;
+    if (!old || this.config.filePath === undefined) return;
+    this.flush();
+    try {
+      this.dest = this.openDestination();
+    } catch (err) {
+      this.log.error({ err }, 'access log not reopened; still writing to the file it had open');
+      return;
+    }
+    old.end();
+  }
+
+  private openDestination(): ReturnType<typeof pino.destination> {
     let fd = 1;
     if (this.config.filePath !== undefined) {
       try {
@@ -54,9 +77,7 @@ export class AccessLog {
       seen.add(code);
       this.log.error({ err, file: this.config.filePath ?? 'stdout' }, 'access log write failed; lines are being lost');
     });
-    this.dest = dest;
-    this.timer = setInterval(() => this.flush(), FLUSH_EVERY_MS);
-    this.timer.unref();
+    return dest;
   }
 
   /** Records the request `d` (its response is complete or was cut). */

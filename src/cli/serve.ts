@@ -38,6 +38,11 @@ export async function runServe(configFile: string, logLevel: string | undefined)
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // logrotate's postrotate (`kill -USR1`), as for Traefik: the access log opens its file again.
+    process.on('SIGUSR1', () => {
+      log.info('SIGUSR1: reopening the access log');
+      app.reopenLogs();
+    });
   });
   try {
     await app.start();

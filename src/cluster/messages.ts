@@ -25,7 +25,9 @@ export type ToWorker =
    */
   | { type: 'finish' }
   /** The admin API wants the traffic counts: answer with `stats` and the same id. */
-  | { type: 'stats'; id: number };
+  | { type: 'stats'; id: number }
+  /** SIGUSR1 reached the primary: reopen the access log file (logrotate). */
+  | { type: 'reopen-logs' };
 
 export type FromWorker =
   /** The worker listens for messages: the primary may send `init`. */

@@ -82,6 +82,9 @@ function handle(msg: ToWorker): void {
     case 'finish':
       void stop();
       return;
+    case 'reopen-logs':
+      plane?.reopenLogs();
+      return;
     case 'stats': {
       const runtime = plane!.runtime;
       send({ type: 'stats', id: msg.id, stats: localStats(runtime.table, runtime.registry.states()) });

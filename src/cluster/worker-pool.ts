@@ -87,6 +87,11 @@ export class WorkerPool {
     for (const slot of this.slots) if (slot.initialized) this.send(slot, { type: 'config', version, patch });
   }
 
+  /** Every worker reopens its access log file. */
+  reopenLogs(): void {
+    for (const slot of this.slots) if (slot.initialized) this.send(slot, { type: 'reopen-logs' });
+  }
+
   shipHealth(verdicts: HealthVerdict[]): void {
     if (verdicts.length === 0) return;
     for (const slot of this.slots) if (slot.initialized) this.send(slot, { type: 'health', verdicts });

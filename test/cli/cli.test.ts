@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,6 +187,34 @@ describe('switchyard CLI', () => {
       backend = await startBackend('b');
       expect(await serveOnce({ SWITCHYARD_COMPILE_CACHE: 'off', XDG_CACHE_HOME: path.join(dir, 'xdg') })).toBe(0);
       await expect(readdir(path.join(dir, 'xdg'))).rejects.toThrow(/ENOENT/);
+    });
+
+    it.each([1, 2])('workers: %i — SIGUSR1 reopens the access log (logrotate moved it)', async (workers) => {
+      backend = await startBackend('b');
+      await write('sy.yaml', `${STATIC}accessLog:\n  filePath: ./access.log\n  bufferingSize: 0\nworkers: ${workers}\n`);
+      await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const log = path.join(dir, 'access.log');
+      const lines = async (file: string): Promise<string> => readFile(file, 'utf8').catch(() => '');
+      try {
+        const listening = await waitFor(() => /"entryPoint":"web","address":"127\.0\.0\.1:(\d+)"/.exec(out), 'the entry point to listen', 10_000);
+        const url = `http://127.0.0.1:${listening[1]}`;
+        await request(`${url}/before`, { agent: false });
+        await waitFor(async () => (await lines(log)).includes('/before'), 'the first line');
+        await rename(log, `${log}.1`);
+        child.kill('SIGUSR1');
+        await waitFor(() => out.includes('reopening the access log'), 'the reopen');
+        await waitFor(async () => {
+          await request(`${url}/after`, { agent: false });
+          return (await lines(log)).includes('/after');
+        }, 'a line in the new file');
+        expect(await lines(`${log}.1`)).toContain('/before');
+        expect(await lines(log)).not.toContain('/before');
+      } finally {
+        child.kill('SIGKILL');
+      }
     });
 
     // With workers, the same command file is each worker's entry (see src/cli/main.ts).

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,25 @@ describe('access log', () => {
     const paths = (await linesOf(file)).map((l) => /"GET (\S+) /.exec(l)?.[1]);
     // One process writes in request order; each worker writes its own batch (whole lines).
     expect(workers > 1 ? [...paths].sort() : paths).toEqual(['/b0', '/b1', '/b2', '/b3', '/b4']);
+  });
+
+  it('reopens its file when told to (SIGUSR1 after logrotate moved it): later lines go to the new file', async () => {
+    const file = path.join(dir, 'rotated.log');
+    const sy = res.add(await startSwitchyard({ static: { accessLog: { filePath: file, bufferingSize: 0 } }, dynamic: dynamic() }));
+    await request(`${sy.url}/before`, { agent: false, headers: { host: 'app.test' } });
+    await waitFor(async () => (await linesOf(file)).length === 1, 'the first line');
+    await rename(file, `${file}.1`);
+    sy.app.reopenLogs();
+    // Every process has reopened once a request's line lands in the new file (workers: each may
+    // get one of several requests; one line suffices to see the new file is used).
+    await waitFor(async () => {
+      await request(`${sy.url}/after`, { agent: false, headers: { host: 'app.test' } });
+      return (await linesOf(file)).some((l) => l.includes('"GET /after '));
+    }, 'a line in the new file');
+    // The moved file keeps what was written before (an /after that raced a worker's reopen may
+    // join it); the new file has nothing from before.
+    expect((await linesOf(`${file}.1`)).map((l) => /"GET (\S+) /.exec(l)?.[1])[0]).toBe('/before');
+    expect((await linesOf(file)).some((l) => l.includes('"GET /before '))).toBe(false);
   });
 
   it('refuses to start with a file it cannot open, naming it', async () => {
