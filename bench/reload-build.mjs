@@ -18,7 +18,7 @@ import { cliNodeFlags } from './lib/switchyard.mjs';
 import { validateSnapshotsSliced } from '../dist/src/config/validate.js';
 import { Runtime } from '../dist/src/runtime/runtime.js';
 
-// Measured with the node flags the switchyard command runs with (its #! line): run again with
+// Measured with the node flags the switchyard command runs with (its /bin/sh prologue): run again with
 // them when started without.
 const flags = cliNodeFlags();
 if (flags.some((f) => !process.execArgv.includes(f))) {

@@ -57,3 +57,11 @@ await build({
   outdir: out,
   define: { ...commonjs.define, SWITCHYARD_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(code).digest('hex').slice(0, 16)) },
 });
+
+// The launcher starts as a /bin/sh script that execs node with the command's node flags (see
+// src/cli/launch.ts); to node the second line is a string and a comment. Works with any POSIX
+// sh, unlike `env -S`. bench/lib/switchyard.mjs reads the flags back from this line.
+const NODE_FLAGS = ['--max-semi-space-size=1'];
+const launcher = `${out}/switchyard.js`;
+const prologue = `#!/bin/sh\n':' //; exec node ${NODE_FLAGS.join(' ')} "$0" "$@"\n`;
+writeFileSync(launcher, readFileSync(launcher, 'utf8').replace(/^#![^\n]*\n/, prologue));

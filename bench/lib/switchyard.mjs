@@ -8,14 +8,14 @@ import { HOST, root, startProcess, waitForHttp, withMoreFiles } from './processe
 export const cli = path.join(root, 'dist/bundle/switchyard.js');
 
 /**
- * The node flags of the command's `#!/usr/bin/env -S node …` line: what `switchyard` runs with.
- * Every part that starts `node cli …` (or measures in-process what the command does) passes
- * them too, so the bench measures the command as users run it.
+ * The node flags the command's /bin/sh prologue (`exec node <flags> "$0" "$@"`, written by
+ * scripts/bundle.mjs) runs it with. Every part that starts `node cli …` (or measures in-process
+ * what the command does) passes them too, so the bench measures the command as users run it.
  */
 export function cliNodeFlags() {
   if (!existsSync(cli)) return [];
-  const first = readFileSync(cli, 'latin1').split('\n', 1)[0];
-  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  const second = readFileSync(cli, 'latin1').split('\n', 2)[1] ?? '';
+  const m = /exec node((?: --?[\w-]+(?:=\S+)?)*) "\$0"/.exec(second);
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 

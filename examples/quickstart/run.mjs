@@ -62,7 +62,7 @@ async function main() {
   backends = await startBackends({ count: BACKENDS, basePort: BACKEND_BASE, host: HOST, log: (m) => say(m) });
   for (const b of backends.backends) say(`${b.name} listening on ${b.url}`);
 
-  // The node flag of the command's #! line (src/cli/launch.ts), as `npx switchyard` would run it.
+  // The node flag the command's /bin/sh prologue runs it with (scripts/bundle.mjs), as `npx switchyard` would run it.
   child = spawn(process.execPath, ['--max-semi-space-size=1', cli, '--config', staticConfig], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

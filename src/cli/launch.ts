@@ -1,4 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env node
+// The node flags the command runs with are in NODE_FLAGS below; scripts/bundle.mjs writes them
+// into the built launcher's first two lines (a /bin/sh prologue that execs node with them:
+// `#!/usr/bin/env -S node …` would be simpler, but BusyBox's env, as on Alpine, has no -S).
 // --max-semi-space-size=1 (MiB; V8's young generation, 16 by default): most of what a reload
 // builds survives, so a scavenge copies it all; a smaller young generation keeps each pause
 // short — the longest event-loop block of a 10,000-router first load 24-26 -> 16-18 ms — at no
