@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { Downstream, type DownstreamConnection } from '../http1/downstream.js';
 import { Http1Parser, type Http1Head, type Http1ParseError } from '../http1/llhttp.js';
 import { RequestHead } from '../http1/request-head.js';
+import type { ForwardInfo } from '../proxy/forwarded-headers.js';
 
 /** What a connection hands to its entry point. */
 export interface ConnectionOwner {
@@ -47,8 +48,8 @@ export class ClientConnection implements DownstreamConnection {
   private pausedBy = 0;
   private detached = false;
   private parserClosed = false;
-  /** Per-connection data for the owner (peer, trust). */
-  info: unknown;
+  /** What the connection's requests share (peer, trust, port): set by the entry point on accept. */
+  info!: ForwardInfo;
 
   constructor(
     readonly socket: Socket,

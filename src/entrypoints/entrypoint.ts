@@ -108,7 +108,7 @@ export class EntryPoint implements ConnectionOwner {
     const head = d.head;
     if (!head.hasHost && head.httpVersion === '1.1') {
       // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
-      this.answer(d, (conn.info as ForwardInfo).clientIp, 400, 'Bad Request: missing Host header');
+      this.answer(d, conn.info.clientIp, 400, 'Bad Request: missing Host header');
       return;
     }
     const info = this.forwardInfo(conn, head);
@@ -174,7 +174,7 @@ export class EntryPoint implements ConnectionOwner {
 
   /** An untrusted peer's requests share its connection's info; a trusted peer names the client per request. */
   private forwardInfo(conn: ClientConnection, head: RequestHead): ForwardInfo {
-    const info = conn.info as ForwardInfo;
+    const info = conn.info;
     if (!info.trusted) return info;
     return { ...info, clientIp: clientIpOf(info.peer, head.headers['x-forwarded-for'], this.isTrusted) };
   }

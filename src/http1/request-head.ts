@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Http1Head } from './llhttp.js';
+import { codingsBeyondChunked, joinCodings } from './transfer-codings.js';
 
 /** Headers of which Node keeps only the first occurrence in `req.headers` (its matchKnownFields). */
 const FIRST_WINS = new Set([
@@ -67,7 +68,7 @@ export class RequestHead {
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') {
             framing = 'chunked';
-            codings = codings === undefined ? raw[i + 1]! : `${codings}, ${raw[i + 1]!}`;
+            codings = joinCodings(codings, raw[i + 1]!);
           }
           break;
       }
@@ -75,9 +76,8 @@ export class RequestHead {
     this.host = host ?? '';
     this.hasHost = host !== undefined;
     this.framing = framing;
-    // llhttp has made sure chunked is the last coding; others before it (gzip, chunked) stay on
-    // the body it hands over, so they are sent on with it.
-    this.transferEncoding = codings !== undefined && !/^\s*chunked\s*$/i.test(codings) ? codings : 'chunked';
+    // Codings before chunked (gzip, chunked) stay on the body llhttp hands over: sent on with it.
+    this.transferEncoding = codingsBeyondChunked(codings) ?? 'chunked';
     this.expectsContinue = expectsContinue && this.httpVersion === '1.1';
   }
 

@@ -1,3 +1,4 @@
+import { codingsBeyondChunked, joinCodings } from '../http1/transfer-codings.js';
 import { connectionListed, NOT_FORWARDED } from './hop-by-hop.js';
 
 /** Lengths of the names never forwarded (and of Content-Length): others need no lower-casing. */
@@ -39,7 +40,7 @@ export function clientResponseHeaders(raw: readonly string[], setCookie: string 
         if (lower === 'connection') listed = connectionListed(raw[i + 1]);
         else if (lower === 'transfer-encoding') {
           chunked = true;
-          codings = codings === undefined ? raw[i + 1] : `${codings}, ${raw[i + 1]}`;
+          codings = joinCodings(codings, raw[i + 1]!);
         }
         continue;
       }
@@ -49,8 +50,7 @@ export function clientResponseHeaders(raw: readonly string[], setCookie: string 
   if (listed !== undefined) dropListed(out, listed);
   if (setCookie !== undefined) out.push('Set-Cookie', setCookie);
   // With Transfer-Encoding, a Content-Length is to be ignored (RFC 9112 §6.3).
-  const extra = codings !== undefined && /^\s*chunked\s*$/i.test(codings) ? undefined : codings;
-  return { headers: out, contentLength: chunked ? -1 : contentLength, codings: extra };
+  return { headers: out, contentLength: chunked ? -1 : contentLength, codings: codingsBeyondChunked(codings) };
 }
 
 /** Removes the headers a Connection header named (rare: most list only keep-alive/close). */
