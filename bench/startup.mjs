@@ -24,6 +24,7 @@ import { fmtMs, machineLine, median, table } from './lib/format.mjs';
 
 const opts = parseOptions('node bench/startup.mjs', 'Spawn → first routed 200 (median), and how long the module imports take.', {
   samples: { default: 5, help: 'fresh switchyard processes to time (median)' },
+  watch: { flag: true, help: 'the file provider watches its file (it then runs in a thread of its own)' },
   routers: { default: 50, help: 'routers in the dynamic config (each a Host() rule with its own service)' },
 });
 
@@ -33,7 +34,7 @@ await runPart('startup', async ({ dir, log }) => {
   const backends = await startBackends(dir);
   const [port] = await freePorts(1);
   const host = hostOf(opts.routers - 1);
-  const { staticFile } = writeConfigs(dir, 'switchyard', { port, dynamic: dynamicConfig({ routers: opts.routers, ports: backends.ports }) });
+  const { staticFile } = writeConfigs(dir, 'switchyard', { port, dynamic: dynamicConfig({ routers: opts.routers, ports: backends.ports }), watch: opts.watch });
 
   const warmCache = { SWITCHYARD_COMPILE_CACHE: path.join(dir, 'v8-cache') };
   await timeToFirst200(staticFile, port, host, warmCache); // writes the cache (at its exit)

@@ -11,8 +11,15 @@ export async function createProviders(config: StaticConfig): Promise<Provider[]>
   const providers: Provider[] = [];
   const { file, redis, etcd, docker, debounce } = config.providers;
   if (file) {
-    const { FileProvider } = await import('./file/file-provider.js');
-    providers.push(new FileProvider({ ...file, debounceMs: debounce }));
+    const options = { ...file, debounceMs: debounce };
+    if (file.watch) {
+      // Watched files are read and parsed in a thread of their own (threaded-file-provider.ts).
+      const { ThreadedFileProvider } = await import('./file/threaded-file-provider.js');
+      providers.push(new ThreadedFileProvider(options));
+    } else {
+      const { FileProvider } = await import('./file/file-provider.js');
+      providers.push(new FileProvider(options));
+    }
   }
   if (redis) {
     const { RedisProvider } = await import('./redis/redis-provider.js');

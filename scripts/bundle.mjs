@@ -31,7 +31,8 @@ const commonjs = {
 
 await build({
   ...commonjs,
-  entryPoints: { switchyard: 'dist/src/cli/main.js' },
+  // The file provider's thread (providers/file/threaded-file-provider.ts) runs a script of its own.
+  entryPoints: { switchyard: 'dist/src/cli/main.js', 'file-thread': 'dist/providers/file/file-thread.js' },
   outdir: out,
   outExtension: { '.js': '.cjs' },
   external: ['ioredis', 'etcd3', 'dockerode'],

@@ -56,6 +56,32 @@ export class FileProvider implements Provider {
     await this.reload();
     if (!this.options.watch) return;
     await this.watch();
+    // An edit between that read and the watcher being ready raised no event: read once more
+    // (an unchanged file costs a stat and a read, no parse, no snapshot).
+    this.enqueueReload();
+    await this.reading;
+  }
+
+  /** The text of every file whose last read parsed (file → text), for seed() in another provider. */
+  goodTexts(): Record<string, string> {
+    const texts: Record<string, string> = {};
+    for (const [file, read] of this.lastRead) if (read.content) texts[file] = read.text;
+    return texts;
+  }
+
+  /**
+   * Takes `texts` (file → text, from goodTexts()) as what was read last, before start(): a file
+   * that is broken by then keeps that version, as if this provider had read it itself.
+   */
+  seed(texts: Readonly<Record<string, string>>): void {
+    for (const [file, text] of Object.entries(texts)) {
+      const label = displayPath(file);
+      const parsed = parseDynamicFile(text, label);
+      if (!parsed.ok) continue;
+      const content = { label, config: parsed.config, origins: parsed.origins };
+      this.lastRead.set(file, { text, label, parsed, content });
+      this.lastGood.set(file, content);
+    }
   }
 
   /**

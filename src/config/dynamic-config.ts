@@ -89,14 +89,22 @@ export interface RawDynamicConfig {
 }
 
 /**
- * One provider's full view of its source. `origins` maps a dotted item path
- * (`http.routers.app`, `http.services.app.loadBalancer.servers.0.url`) to where it came from
- * (`dynamic/app.yaml:12:7`, or a KV key), so errors can point at the exact place.
+ * Dotted item path (`http.routers.app`, `http.services.app.loadBalancer.servers.0.url`) → where
+ * it came from (`dynamic/app.yaml:12:7`, or a KV key): a record, or anything with `get`
+ * (a Map; the file provider's thread sends OriginTable, which decodes field paths only when an
+ * error asks for one).
  */
+export type Origins = Readonly<Record<string, string>> | OriginLookup;
+
+export interface OriginLookup {
+  get(path: string): string | undefined;
+}
+
+/** One provider's full view of its source; `origins` lets errors point at the exact place. */
 export interface ProviderSnapshot {
   provider: string;
   config: RawDynamicConfig;
-  origins?: Record<string, string>;
+  origins?: Origins;
   /** Source-level problems (a file that does not parse); the provider kept its last good data. */
   errors?: ConfigError[];
 }

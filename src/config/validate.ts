@@ -6,6 +6,8 @@ import type {
   DynamicConfig,
   ItemReport,
   LoadBalancerConfig,
+  OriginLookup,
+  Origins,
   ProviderSnapshot,
   RouterConfig,
   ServiceConfig,
@@ -291,11 +293,13 @@ function formatShort(e: ConfigError): string {
 }
 
 /** Nearest recorded origin for a dotted path: the field itself, else its closest parent. */
-function originOf(origins: Record<string, string> | undefined, path: string): string | undefined {
+function originOf(origins: Origins | undefined, path: string): string | undefined {
   if (!origins) return undefined;
+  const lookup = typeof (origins as OriginLookup).get === 'function' ? (origins as OriginLookup) : undefined;
+  const record = origins as Readonly<Record<string, string>>;
   let p = path;
   for (;;) {
-    const hit = origins[p];
+    const hit = lookup ? lookup.get(p) : record[p];
     if (hit) return hit;
     const dot = p.lastIndexOf('.');
     if (dot < 0) return undefined;

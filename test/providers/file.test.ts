@@ -8,6 +8,8 @@ import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
 import { formatConfigError } from '../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../src/config/validate.js';
 import { FileProvider } from '../../providers/file/file-provider.js';
+import { ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
+import type { Provider } from '../../providers/provider.js';
 import { waitFor } from '../helpers/wait.js';
 import { providerContract, type ProviderHarness } from './contract.js';
 
@@ -23,6 +25,8 @@ function serviceFile(name: string, servers: Array<{ url: string; weight?: unknow
 class FileHarness implements ProviderHarness {
   root = '';
   dir = '';
+  /** In a thread, as `watch: true` runs under switchyard (create-providers.ts), or in this one. */
+  constructor(private readonly threaded = false) {}
   async setup(): Promise<void> {
     this.root = await mkdtemp(path.join(tmpdir(), 'sy-file-'));
     this.dir = path.join(this.root, 'dynamic');
@@ -31,8 +35,9 @@ class FileHarness implements ProviderHarness {
   async teardown(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
-  createProvider(): FileProvider {
-    return new FileProvider({ directory: this.dir, watch: true, debounceMs: 5 });
+  createProvider(): FileProvider | ThreadedFileProvider {
+    const options = { directory: this.dir, watch: true, debounceMs: 5 };
+    return this.threaded ? new ThreadedFileProvider(options) : new FileProvider(options);
   }
   async putService(name: string, urls: string[]): Promise<void> {
     await writeFile(path.join(this.dir, `${name}.yaml`), serviceFile(name, urls.map((url) => ({ url }))));
@@ -64,13 +69,14 @@ class FileHarness implements ProviderHarness {
 
 // Files cannot expire and have no key layout: the ttl and kvLayout cases do not apply.
 providerContract('file', () => new FileHarness(), { ttl: false, kvLayout: false });
+providerContract('file, in its thread', () => new FileHarness(true), { ttl: false, kvLayout: false });
 
 describe('file provider', () => {
   const h = new FileHarness();
-  let provider: FileProvider | undefined;
+  let provider: Provider | undefined;
   let latest: ProviderSnapshot | undefined;
   const validated = () => validateSnapshots(latest ? [latest] : [], { entryPoints: ['web'] });
-  const start = async (p: FileProvider): Promise<void> => {
+  const start = async (p: Provider): Promise<void> => {
     provider = p;
     await p.start((s) => (latest = s), pino({ level: 'silent' }));
   };

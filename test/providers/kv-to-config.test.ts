@@ -162,7 +162,7 @@ describe('KvMirror (incremental, per item)', () => {
       expect(snap.config).toEqual(whole.config);
       // Section levels (`http.routers`) are shared by items; which key's casing names them may differ.
       const itemLevel = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).filter(([p]) => p.split('.').length >= 3));
-      expect(itemLevel(snap.origins!)).toEqual(itemLevel(whole.origins));
+      expect(itemLevel(snap.origins as Record<string, string>)).toEqual(itemLevel(whole.origins));
       expect(new Set(snap.errors!.map(formatConfigError))).toEqual(new Set(whole.errors.map(formatConfigError)));
       expect(mirror.size).toBe(truth.size);
     }

@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
+import type { Provider } from '../provider.js';
+import { FileProvider, type FileProviderOptions } from './file-provider.js';
+import { SnapshotAssembly, type FileThreadData, type FromFileThread, type ToFileThread } from './file-thread-protocol.js';
+
+/** A thread that died (a bug) is started again after this long; the last good config keeps serving meanwhile. */
+const RESTART_MS = 1000;
+/** stop() waits this long for the thread to close its watcher before terminating it. */
+const STOP_TIMEOUT_MS = 5000;
+
+/**
+ * The file provider for `watch: true`: the same FileProvider, run in a worker thread
+ * (file-thread.ts), so watching, reading and parsing YAML — most of a reload's CPU — never hold
+ * up requests: a 10,000-router file parses in ~300 ms, which in this thread would be one block.
+ * Measured with a 50-router file rewritten 10×/s under load: bench/RESULTS.md, "Reload storm:
+ * file provider thread". The first read is done here, so start-up does not wait ~70 ms for a
+ * thread; the thread gets its texts as its last good versions (seed) and reads again once it
+ * watches, so no edit is missed and a file broken meanwhile keeps its good version.
+ * Snapshots arrive in parts (file-thread-protocol.ts) and leave as the in-process provider's
+ * would, origins as an OriginTable.
+ */
+export class ThreadedFileProvider implements Provider {
+  readonly name = 'file';
+  private worker: Worker | undefined;
+  private emit: ((snapshot: ProviderSnapshot) => void) | undefined;
+  private log: Logger | undefined;
+  private seed: Record<string, string> = {};
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: FileProviderOptions,
+    /** The thread's script; by default the one built next to this module (see threadEntry). */
+    private readonly entry: string = threadEntry(),
+  ) {}
+
+  async start(emit: (snapshot: ProviderSnapshot) => void, log: Logger): Promise<void> {
+    this.emit = emit;
+    this.log = log;
+    const first = new FileProvider({ ...this.options, watch: false });
+    await first.start(emit, log);
+    this.seed = first.goodTexts();
+    this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.emit = undefined;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ type: 'stop' } satisfies ToFileThread);
+    const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Starts the thread; one that exits (a bug, or a script that will not load) is started again. */
+  private spawn(): void {
+    const data: FileThreadData = { options: this.options, seed: this.seed, logLevel: this.log?.level ?? 'info' };
+    const worker = new Worker(this.entry, { workerData: data });
+    this.worker = worker;
+    const assembly = new SnapshotAssembly(this.name);
+    worker.on('message', (message: FromFileThread) => {
+      switch (message.type) {
+        case 'part': {
+          const snapshot = assembly.add(message);
+          if (snapshot) this.emit?.(snapshot);
+          // The next part after a turn of the event loop, so requests go in between.
+          setImmediate(() => worker.postMessage({ type: 'ack' } satisfies ToFileThread));
+          break;
+        }
+        case 'log':
+          this.log?.[message.level](message.fields, message.msg);
+          break;
+        case 'started':
+        case 'stopped':
+          break;
+      }
+    });
+    worker.on('error', (err) => this.log?.error({ err, provider: this.name }, 'file provider thread failed'));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      if (this.stopping) return;
+      this.log?.error({ provider: this.name, code }, `file provider thread exited; starting it again in ${RESTART_MS} ms (the last good config keeps serving)`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.stopping) this.spawn();
+      }, RESTART_MS);
+    });
+  }
+}
+
+/**
+ * file-thread's script beside this module: `file-thread.js` in dist/, `file-thread.cjs` beside
+ * the bundled command (scripts/bundle.mjs builds both), and for tests running the TypeScript
+ * sources, the one `npm run build` put in dist/ (a thread cannot run .ts).
+ */
+export function threadEntry(here: string = import.meta.url): string {
+  if (here.endsWith('.cjs')) return fileURLToPath(new URL('./file-thread.cjs', here));
+  if (here.endsWith('.js')) return fileURLToPath(new URL('./file-thread.js', here));
+  const built = fileURLToPath(new URL('../../dist/providers/file/file-thread.js', here));
+  if (!existsSync(built)) throw new Error(`${built} not found: run \`npm run build\` (the file provider's thread runs the compiled code)`);
+  return built;
+}

@@ -1,0 +1,225 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OriginLookup, ProviderSnapshot } from '../../src/config/dynamic-config.js';
+import { formatConfigError } from '../../src/config/dynamic-config.js';
+import { validateSnapshots } from '../../src/config/validate.js';
+import { parseDynamicFile } from '../../providers/file/parse-file.js';
+import { OriginTable, SnapshotAssembly, toParts } from '../../providers/file/file-thread-protocol.js';
+import { ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
+import { waitFor } from '../helpers/wait.js';
+
+function bigFile(routers: number): string {
+  const lines = ['http:', '  routers:'];
+  for (let i = 0; i < routers; i++) lines.push(`    r${i}: { rule: "Host(\`h${i}.test\`)", service: s${i} }`);
+  lines.push('  services:');
+  for (let i = 0; i < routers; i++) lines.push(`    s${i}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${1000 + i}" }] } }`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Through the thread boundary as postMessage does it (structured clone), part by part. */
+function crossed(snapshot: ProviderSnapshot, maxItems?: number): ProviderSnapshot {
+  const assembly = new SnapshotAssembly(snapshot.provider);
+  const parts = toParts(snapshot, maxItems);
+  let out: ProviderSnapshot | undefined;
+  for (const [i, part] of parts.entries()) {
+    out = assembly.add(structuredClone(part));
+    expect(out === undefined).toBe(i < parts.length - 1);
+  }
+  return out!;
+}
+
+describe('file thread protocol', () => {
+  const text = [
+    'tcp: { routers: {} }',
+    'http:',
+    '  middlewares: { strip: {} }',
+    '  routers:',
+    '    __proto__: { rule: "Host(`p.test`)", service: s0 }',
+    ...Array.from({ length: 7 }, (_, i) => `    r${i}: { rule: "Host(\`h${i}.test\`)", service: s${i} }`),
+    '  services:',
+    ...Array.from({ length: 7 }, (_, i) => `    s${i}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${1000 + i}", weight: ${i} }] } }`),
+    '',
+  ].join('\n');
+  const parsed = parseDynamicFile(text, 'dyn.yaml');
+  if (!parsed.ok) throw new Error('fixture does not parse');
+  const snapshot: ProviderSnapshot = {
+    provider: 'file',
+    config: parsed.config,
+    origins: parsed.origins,
+    errors: [{ provider: 'file', item: 'other.yaml', field: '', message: 'YAML syntax error' }],
+  };
+
+  for (const maxItems of [1000, 3, 1]) {
+    it(`gives back the same config, origins and errors (parts of ${maxItems} items)`, () => {
+      const back = crossed(snapshot, maxItems);
+      expect(back.config).toStrictEqual(snapshot.config);
+      expect(Object.keys(back.config.http!.routers!)).toEqual(Object.keys(snapshot.config.http!.routers!));
+      // `__proto__` stayed an item, not the object's prototype.
+      expect(Object.getPrototypeOf(back.config.http!.routers!)).toBe(Object.prototype);
+      expect(Object.hasOwn(back.config.http!.routers!, '__proto__')).toBe(true);
+      const lookup = back.origins as OriginLookup;
+      for (const [p, origin] of Object.entries(parsed.origins)) expect(lookup.get(p), p).toBe(origin);
+      expect(lookup.get('http.routers.nope')).toBeUndefined();
+      expect(back.errors).toStrictEqual(snapshot.errors);
+    });
+  }
+
+  it('validates to the same result, messages and origins included', () => {
+    const broken = { ...snapshot, config: structuredClone(snapshot.config) };
+    (broken.config.http!.services!['s2'] as { loadBalancer: { servers: Array<{ weight: unknown }> } }).loadBalancer.servers[0]!.weight = 'heavy';
+    const here = validateSnapshots([broken], { entryPoints: ['web'] });
+    const there = validateSnapshots([crossed(broken, 3)], { entryPoints: ['web'] });
+    expect(there.errors.map(formatConfigError)).toEqual(here.errors.map(formatConfigError));
+    expect(there.errors.map(formatConfigError).join('\n')).toMatch(/dyn\.yaml:\d+:\d+: service s2@file: loadBalancer\.servers\[0\]\.weight/);
+    expect(there.status).toStrictEqual(here.status);
+  });
+
+  it('keeps an empty section (`routers:` alone reads as null) and a file without http', () => {
+    for (const source of ['http:\n  routers:\n', 'tcp: {}\n']) {
+      const p = parseDynamicFile(source, 'x.yaml');
+      if (!p.ok) throw new Error(source);
+      const s: ProviderSnapshot = { provider: 'file', config: p.config, origins: p.origins };
+      const here = validateSnapshots([s], { entryPoints: ['web'] });
+      const there = validateSnapshots([crossed(s)], { entryPoints: ['web'] });
+      expect(there.errors).toStrictEqual(here.errors);
+      expect(there.config).toStrictEqual(here.config);
+    }
+  });
+
+  it('splits a large file into parts of at most 1,000 items, field origins in one string each', () => {
+    const p = parseDynamicFile(bigFile(2500), 'big.yaml');
+    if (!p.ok) throw new Error('big file');
+    const parts = toParts({ provider: 'file', config: p.config, origins: p.origins });
+    expect(parts).toHaveLength(5);
+    for (const part of parts) {
+      expect(Object.keys(part.routers).length + Object.keys(part.services).length).toBeLessThanOrEqual(1000);
+      expect(typeof part.fieldOrigins).toBe('string');
+    }
+    // Each item's own origin travels with the item.
+    expect(parts[1]!.originKeys).toContain('http.routers.r1000');
+    expect(parts[1]!.originKeys).not.toContain('http.routers.r0');
+  });
+});
+
+describe('threaded file provider', () => {
+  let dir = '';
+  let provider: ThreadedFileProvider | undefined;
+  let latest: ProviderSnapshot | undefined;
+  let count = 0;
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  const validated = () => validateSnapshots(latest ? [latest] : [], { entryPoints: ['web'] });
+  const start = async (p: ThreadedFileProvider): Promise<void> => {
+    provider = p;
+    await p.start((s) => {
+      latest = s;
+      count++;
+    }, log);
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sy-file-thread-'));
+    latest = undefined;
+    count = 0;
+    lines.length = 0;
+  });
+  afterEach(async () => {
+    await provider?.stop();
+    provider = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('follows a single file replaced by rename, with each item\'s line', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    const app = (port: number) => stringify({ http: { routers: { app: { rule: 'Host(`a.test`)', service: 'app' } }, services: { app: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${port}` }] } } } } });
+    await writeFile(file, app(1));
+    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    expect(validated().config.http.services['app@file']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+    expect(validated().status.routers['app@file']!.origin).toBe(`${path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file)}:3:5`);
+    await writeFile(`${file}.tmp`, app(2));
+    await rename(`${file}.tmp`, file);
+    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:2', 'the renamed-in file');
+  });
+
+  it('delivers a 3,000-router file whole from the thread, in parts', async () => {
+    const file = path.join(dir, 'big.yaml');
+    await writeFile(file, bigFile(3000));
+    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    // The first snapshot is start()'s own read; the second is the thread's, in 6 parts.
+    expect(count).toBe(1);
+    await waitFor(() => count === 2, "the thread's snapshot");
+    expect(latest!.origins).toBeInstanceOf(OriginTable);
+    const v = validated();
+    expect(v.errors).toEqual([]);
+    expect(Object.keys(v.config.http.routers)).toHaveLength(3000);
+    expect(Object.keys(v.config.http.services)).toHaveLength(3000);
+    expect(v.status.services['s2999@file']!.origin).toMatch(/big\.yaml:6003:5$/);
+  });
+
+  it('keeps the version read at start when the file is broken before the thread reads it', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    await writeFile(file, stringify({ http: { services: { app: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } } }));
+    const p = new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 });
+    provider = p;
+    // Broken right after start()'s own read, before the thread can have read it.
+    await p.start((s) => {
+      latest = s;
+      count++;
+    }, log);
+    await writeFile(file, 'http: [');
+    await waitFor(() => latest?.errors?.some((e) => /keeping the last good version/.test(e.message)), 'the thread to report the broken file');
+    expect(validated().config.http.services['app@file']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+  });
+
+  it("writes the thread's log records through the main logger, fields included", async () => {
+    await start(new ThreadedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 }));
+    const logged = () => lines.filter((l) => String(l['msg']).startsWith('cannot read the directory'));
+    // Once from start()'s own read, then from each of the thread's reads (first, and once watching).
+    expect(logged()).toHaveLength(1);
+    await waitFor(() => logged().length >= 3, "the thread's log lines");
+    for (const line of logged()) expect(line).toMatchObject({ level: 50, provider: 'file', path: expect.stringContaining('missing') });
+    expect(latest?.errors?.[0]?.message).toMatch(/cannot read the directory/);
+  });
+
+  it('sends nothing after stop() and lets the thread end', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    await writeFile(file, 'http: {}\n');
+    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await waitFor(() => count === 2, "the thread's first snapshot");
+    await provider!.stop();
+    await writeFile(file, stringify({ http: { services: { app: { loadBalancer: { servers: [] } } } } }));
+    // A watcher still running would deliver within ~100 ms (debounce + settle); give it 400.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(count).toBe(2);
+  });
+
+  it('starts a thread that died again, and it reads the file anew', async () => {
+    // A stand-in thread script: sends one snapshot part, says started, then exits with 1.
+    const script = path.join(dir, 'dies.mjs');
+    await writeFile(
+      script,
+      `import { parentPort } from 'node:worker_threads';
+parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' + Date.now()]: {} }, originKeys: [], originValues: [], fieldOrigins: '', last: true });
+parentPort.postMessage({ type: 'started' });
+setTimeout(() => process.exit(1), 20);
+`,
+    );
+    await start(new ThreadedFileProvider({ filename: path.join(dir, 'x.yaml'), watch: true }, script));
+    // start()'s own read, then one snapshot from each thread.
+    await waitFor(() => count >= 3, "the second thread's snapshot", 5000);
+    expect(lines.some((l) => String(l['msg']).includes('file provider thread exited; starting it again'))).toBe(true);
+  });
+});
