@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
@@ -63,7 +64,7 @@ export class ThreadedFileProvider implements Provider {
   /** Starts the thread; one that exits (a bug, or a script that will not load) is started again. */
   private spawn(): void {
     const data: FileThreadData = { options: this.options, seed: this.seed, logLevel: this.log?.level ?? 'info' };
-    const worker = new Worker(this.entry, { workerData: data });
+    const worker = withYoungGeneration(THREAD_SEMI_SPACE_MB, () => new Worker(this.entry, { workerData: data }));
     this.worker = worker;
     const assembly = new SnapshotAssembly(this.name);
     worker.on('message', (message: FromFileThread) => {
@@ -93,6 +94,42 @@ export class ThreadedFileProvider implements Provider {
         if (!this.stopping) this.spawn();
       }, RESTART_MS);
     });
+  }
+}
+
+/**
+ * The thread's young generation (semi-space, MiB). The command runs node with
+ * --max-semi-space-size=1 for the main thread (short scavenges while a big table is built;
+ * src/cli/launch.ts), and V8 gives every isolate that size, the flag overriding a Worker's
+ * resourceLimits. A parse keeps most of what it makes until the next one, so with 1 MiB each
+ * reload of a 50-router file paid ~1.6 scavenges of ~1.5 ms in the thread; with 16 MiB, one
+ * every ~10 reloads (bench/RESULTS.md, "Reload storm: file provider thread").
+ */
+const THREAD_SEMI_SPACE_MB = 16;
+
+/**
+ * Runs `create` (which starts a Worker) with V8's --max-semi-space-size set to `mb`, restoring
+ * the command's value once the thread is online (its isolate is made by then). V8 reads the
+ * flag when it configures a new isolate's heap; the running ones keep theirs.
+ */
+function withYoungGeneration(mb: number, create: () => Worker): Worker {
+  const before = process.execArgv.findLast((a) => a.startsWith('--max-semi-space-size='));
+  if (!before) return create();
+  setFlagsFromString(`--max-semi-space-size=${mb}`);
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    setFlagsFromString(before);
+  };
+  try {
+    const worker = create();
+    worker.once('online', restore);
+    worker.once('exit', restore);
+    return worker;
+  } catch (err) {
+    restore();
+    throw err;
   }
 }
 
