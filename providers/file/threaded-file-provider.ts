@@ -4,9 +4,10 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
+import { runInSlices } from '../../src/time-slices.js';
 import type { Provider } from '../provider.js';
 import { FileProvider, type FileProviderOptions } from './file-provider.js';
-import { SnapshotAssembly, type FileThreadData, type FromFileThread, type ToFileThread } from './file-thread-protocol.js';
+import { PatchReceiver, type FileThreadData, type FromFileThread, type ToFileThread } from './file-thread-protocol.js';
 
 /** A thread that died (a bug) is started again after this long; the last good config keeps serving meanwhile. */
 const RESTART_MS = 1000;
@@ -21,8 +22,9 @@ const STOP_TIMEOUT_MS = 5000;
  * file provider thread". The first read is done here, so start-up does not wait ~70 ms for a
  * thread; the thread gets its texts as its last good versions (seed) and reads again once it
  * watches, so no edit is missed and a file broken meanwhile keeps its good version.
- * Snapshots arrive in parts (file-thread-protocol.ts) and leave as the in-process provider's
- * would, origins as an OriginTable.
+ * Snapshots arrive as patches, in parts (file-thread-protocol.ts), and leave as the in-process
+ * provider's would, but with unchanged items as the same objects as in the last snapshot (the
+ * in-process provider parses a changed file anew) and origins as an OriginTable.
  */
 export class ThreadedFileProvider implements Provider {
   readonly name = 'file';
@@ -66,16 +68,23 @@ export class ThreadedFileProvider implements Provider {
     const data: FileThreadData = { options: this.options, seed: this.seed, logLevel: this.log?.level ?? 'info' };
     const worker = withYoungGeneration(THREAD_SEMI_SPACE_MB, () => new Worker(this.entry, { workerData: data }));
     this.worker = worker;
-    const assembly = new SnapshotAssembly(this.name);
+    const patches = new PatchReceiver(this.name);
     worker.on('message', (message: FromFileThread) => {
       switch (message.type) {
-        case 'part': {
-          const snapshot = assembly.add(message);
-          if (snapshot) this.emit?.(snapshot);
-          // The next part after a turn of the event loop, so requests go in between.
-          setImmediate(() => worker.postMessage({ type: 'ack' } satisfies ToFileThread));
+        case 'part':
+          // One part at a time (the thread waits for the ack), patched in time slices.
+          runInSlices(patches.add(message))
+            .then((result) => {
+              if (result.done && result.value) this.emit?.(result.value);
+              // The next part after a turn of the event loop, so requests go in between.
+              setImmediate(() => worker.postMessage({ type: 'ack' } satisfies ToFileThread));
+            })
+            .catch((err: unknown) => {
+              // A patch that does not apply leaves nothing to patch against: a new thread sends everything.
+              this.log?.error({ err, provider: this.name }, 'a snapshot from the file provider thread could not be applied; starting the thread again');
+              void worker.terminate();
+            });
           break;
-        }
         case 'log':
           this.log?.[message.level](message.fields, message.msg);
           break;

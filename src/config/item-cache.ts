@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { sameData } from './same-data.js';
 
 interface Entry<T> {
   /** The raw item this value was made from. */
@@ -90,30 +90,4 @@ export class ItemCache<T> {
     entry.round = this.round;
     this.used++;
   }
-}
-
-/**
- * Deep equality for what parsers hand over (plain objects, arrays, primitives), several times
- * faster than util.isDeepStrictEqual; anything else goes to the latter.
- */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (!isPlain(a) || !isPlain(b)) return isDeepStrictEqual(a, b);
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const k of keys) {
-    if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-function isPlain(v: object): boolean {
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
 }

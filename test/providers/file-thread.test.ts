@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OriginLookup, ProviderSnapshot } from '../../src/config/dynamic-config.js';
 import { formatConfigError } from '../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../src/config/validate.js';
+import { runToEnd } from '../../src/time-slices.js';
 import { parseDynamicFile } from '../../providers/file/parse-file.js';
-import { OriginTable, SnapshotAssembly, toParts } from '../../providers/file/file-thread-protocol.js';
+import { OriginTable, PatchReceiver, PatchSender, type PatchPart } from '../../providers/file/file-thread-protocol.js';
 import { ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,16 +22,38 @@ function bigFile(routers: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Through the thread boundary as postMessage does it (structured clone), part by part. */
-function crossed(snapshot: ProviderSnapshot, maxItems?: number): ProviderSnapshot {
-  const assembly = new SnapshotAssembly(snapshot.provider);
-  const parts = toParts(snapshot, maxItems);
-  let out: ProviderSnapshot | undefined;
-  for (const [i, part] of parts.entries()) {
-    out = assembly.add(structuredClone(part));
-    expect(out === undefined).toBe(i < parts.length - 1);
-  }
-  return out!;
+/** Both ends of the thread boundary; `send` crosses it as postMessage does (structured clone), part by part. */
+function channel(maxItems?: number) {
+  const sender = new PatchSender();
+  const receiver = new PatchReceiver('file');
+  let lastParts: PatchPart[] = [];
+  return {
+    send(snapshot: ProviderSnapshot): ProviderSnapshot {
+      lastParts = sender.parts(snapshot, maxItems);
+      let out: ProviderSnapshot | undefined;
+      for (const [i, part] of lastParts.entries()) {
+        out = runToEnd(receiver.add(structuredClone(part)));
+        expect(out === undefined).toBe(i < lastParts.length - 1);
+      }
+      return out!;
+    },
+    get lastParts() {
+      return lastParts;
+    },
+  };
+}
+const crossed = (snapshot: ProviderSnapshot, maxItems?: number): ProviderSnapshot => channel(maxItems).send(snapshot);
+
+function snapshotOf(text: string): ProviderSnapshot & { origins: Record<string, string> } {
+  const parsed = parseDynamicFile(text, 'dyn.yaml');
+  if (!parsed.ok) throw new Error(`does not parse: ${text}`);
+  return { provider: 'file', config: parsed.config, origins: parsed.origins };
+}
+
+function expectSame(back: ProviderSnapshot, expected: ProviderSnapshot & { origins: Record<string, string> }): void {
+  expect(back.config).toStrictEqual(expected.config);
+  const lookup = back.origins as OriginLookup;
+  for (const [p, origin] of Object.entries(expected.origins)) expect(lookup.get(p), p).toBe(origin);
 }
 
 describe('file thread protocol', () => {
@@ -45,8 +68,7 @@ describe('file thread protocol', () => {
     ...Array.from({ length: 7 }, (_, i) => `    s${i}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${1000 + i}", weight: ${i} }] } }`),
     '',
   ].join('\n');
-  const parsed = parseDynamicFile(text, 'dyn.yaml');
-  if (!parsed.ok) throw new Error('fixture does not parse');
+  const parsed = snapshotOf(text);
   const snapshot: ProviderSnapshot = {
     provider: 'file',
     config: parsed.config,
@@ -91,18 +113,76 @@ describe('file thread protocol', () => {
     }
   });
 
-  it('splits a large file into parts of at most 1,000 items, field origins in one string each', () => {
-    const p = parseDynamicFile(bigFile(2500), 'big.yaml');
-    if (!p.ok) throw new Error('big file');
-    const parts = toParts({ provider: 'file', config: p.config, origins: p.origins });
+  it('splits a large file into parts of at most 1,000 items, field origins in one string at the end', () => {
+    const parts = new PatchSender().parts(snapshotOf(bigFile(2500)));
     expect(parts).toHaveLength(5);
-    for (const part of parts) {
-      expect(Object.keys(part.routers).length + Object.keys(part.services).length).toBeLessThanOrEqual(1000);
-      expect(typeof part.fieldOrigins).toBe('string');
+    for (const part of parts) expect(Object.keys(part.routers).length + Object.keys(part.services).length).toBeLessThanOrEqual(1000);
+    expect(parts.map((p) => typeof p.fieldBase)).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'string']);
+    expect(parts[0]!.full).toBe(true);
+  });
+
+  it('sends what changed since the last snapshot; the rest stays the very same objects', () => {
+    const c = channel();
+    const before = snapshotOf(text);
+    const first = c.send(before);
+    // r1's rule changed, s6 gone, r9 new, tcp changed, and a comment line on top moves every item down.
+    const edited = `# moved\n${text.replace('h1.test', 'h1-new.test').replace(/ {4}s6: .*\n/, '').replace('tcp: { routers: {} }', 'tcp: { routers: { x: {} } }')}`.replace('  services:\n', '    r9: { rule: "Host(`h9.test`)", service: s0 }\n  services:\n');
+    const after = snapshotOf(edited);
+    const second = c.send(after);
+    expectSame(second, after);
+    const [part] = c.lastParts;
+    expect(c.lastParts).toHaveLength(1);
+    expect(Object.keys(part!.routers).sort()).toEqual(['r1', 'r9']);
+    expect(Object.keys(part!.services)).toEqual([]);
+    expect(part!.removed).toEqual({ routers: [], services: ['s6'] });
+    expect(part!.rest).toBeDefined();
+    expect(part!.full).toBeUndefined();
+    // Unchanged items are the objects of the last snapshot: validation finds them by identity.
+    expect(second.config.http!.routers!['r2']).toBe(first.config.http!.routers!['r2']);
+    expect(second.config.http!.services!['s0']).toBe(first.config.http!.services!['s0']);
+    // The first snapshot is left as it was (it may still be in validation).
+    expectSame(first, before);
+    // Nothing changed: nothing but the (empty) patch.
+    const third = c.send(snapshotOf(edited));
+    expect(c.lastParts[0]).toMatchObject({ routers: {}, services: {}, originKeys: [], last: true });
+    expect(c.lastParts[0]!.fieldBase).toBeUndefined();
+    expect(c.lastParts[0]!.fieldDelta).toBeUndefined();
+    expectSame(third, after);
+  });
+
+  it('sends field origins that moved as a delta, and all of them again after 16 deltas', () => {
+    const c = channel();
+    const big = bigFile(200);
+    c.send(snapshotOf(big));
+    for (let i = 1; i <= 17; i++) {
+      // A longer rule moves the column of its `service` field: one field origin changes.
+      const edited = snapshotOf(big.replace('h7.test', `h7-${'x'.repeat(i)}.test`));
+      const back = c.send(edited);
+      const [part] = c.lastParts;
+      if (i <= 16) {
+        expect(part!.fieldBase, `edit ${i}`).toBeUndefined();
+        expect(JSON.parse(part!.fieldDelta!)).toEqual([['http.routers.r7.service'], [edited.origins['http.routers.r7.service']], []]);
+      } else {
+        expect(part!.fieldDelta).toBeUndefined();
+        expect(part!.fieldBase).toBeDefined();
+      }
+      expectSame(back, edited);
     }
-    // Each item's own origin travels with the item.
-    expect(parts[1]!.originKeys).toContain('http.routers.r1000');
-    expect(parts[1]!.originKeys).not.toContain('http.routers.r0');
+  });
+
+  it('patches in several parts too, and a thread started again sends everything', () => {
+    const c = channel(2);
+    c.send(snapshotOf(text));
+    const after = snapshotOf(text.replace(/weight: (\d)/g, 'weight: 1$1'));
+    expectSame(c.send(after), after);
+    expect(c.lastParts.length).toBeGreaterThan(1);
+    // A new thread (new sender) against the same receiver: its first patch is full.
+    const receiver = new PatchReceiver('file');
+    for (const part of new PatchSender().parts(after, 2)) runToEnd(receiver.add(structuredClone(part)));
+    const fresh = new PatchSender().parts(snapshotOf('http: {}\n'));
+    expect(fresh[0]!.full).toBe(true);
+    const out = runToEnd(receiver.add(structuredClone(fresh[0]!)))!;
+    expect(out.config).toStrictEqual({ http: { routers: {}, services: {} } });
   });
 });
 
