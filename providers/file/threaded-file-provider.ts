@@ -9,8 +9,13 @@ import type { Provider } from '../provider.js';
 import { FileProvider, type FileProviderOptions } from './file-provider.js';
 import { PatchReceiver, type FileThreadData, type FromFileThread, type ToFileThread } from './file-thread-protocol.js';
 
-/** A thread that died (a bug) is started again after this long; the last good config keeps serving meanwhile. */
+/**
+ * A thread that died (a bug) is started again after RESTART_MS, doubled for each death in a row
+ * up to MAX_RESTART_MS; one that lived STABLE_MS resets it. The last good config keeps serving.
+ */
 const RESTART_MS = 1000;
+const MAX_RESTART_MS = 30_000;
+const STABLE_MS = 60_000;
 /** stop() waits this long for the thread to close its watcher before terminating it. */
 const STOP_TIMEOUT_MS = 5000;
 
@@ -34,6 +39,7 @@ export class ThreadedFileProvider implements Provider {
   private seed: Record<string, string> = {};
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private restartMs = RESTART_MS;
 
   constructor(
     private readonly options: FileProviderOptions,
@@ -47,7 +53,7 @@ export class ThreadedFileProvider implements Provider {
     const first = new FileProvider({ ...this.options, watch: false });
     await first.start(emit, log);
     this.seed = first.goodTexts();
-    this.spawn();
+    if (!this.stopping) this.spawn();
   }
 
   async stop(): Promise<void> {
@@ -68,6 +74,7 @@ export class ThreadedFileProvider implements Provider {
     const data: FileThreadData = { options: this.options, seed: this.seed, logLevel: this.log?.level ?? 'info' };
     const worker = withYoungGeneration(THREAD_SEMI_SPACE_MB, () => new Worker(this.entry, { workerData: data }));
     this.worker = worker;
+    const born = Date.now();
     const patches = new PatchReceiver(this.name);
     worker.on('message', (message: FromFileThread) => {
       switch (message.type) {
@@ -97,11 +104,14 @@ export class ThreadedFileProvider implements Provider {
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
       if (this.stopping) return;
-      this.log?.error({ provider: this.name, code }, `file provider thread exited; starting it again in ${RESTART_MS} ms (the last good config keeps serving)`);
+      if (Date.now() - born >= STABLE_MS) this.restartMs = RESTART_MS;
+      const wait = this.restartMs;
+      this.restartMs = Math.min(MAX_RESTART_MS, wait * 2);
+      this.log?.error({ provider: this.name, code }, `file provider thread exited; starting it again in ${wait} ms (the last good config keeps serving; files are not watched meanwhile)`);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
         if (!this.stopping) this.spawn();
-      }, RESTART_MS);
+      }, wait);
     });
   }
 }

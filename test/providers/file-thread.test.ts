@@ -286,6 +286,20 @@ describe('threaded file provider', () => {
     expect(count).toBe(2);
   });
 
+  it('starts no thread when stop() comes while start() still reads', async () => {
+    // A missing folder: each read logs an error, so a thread started after stop() would show.
+    const p = new ThreadedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 });
+    provider = p;
+    const starting = p.start(() => count++, log);
+    await p.stop();
+    await starting;
+    const logged = () => lines.filter((l) => String(l['msg']).startsWith('cannot read the directory')).length;
+    expect(logged()).toBe(1);
+    // A thread reads (and logs) within ~100 ms of starting; give it 500.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(logged()).toBe(1);
+  });
+
   it('starts a thread that died again, and it reads the file anew', async () => {
     // A stand-in thread script: sends one snapshot part, says started, then exits with 1.
     const script = path.join(dir, 'dies.mjs');
