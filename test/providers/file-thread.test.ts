@@ -170,6 +170,20 @@ describe('file thread protocol', () => {
     }
   });
 
+  it('drops a field origin a delta removes, and keeps the others from the base', () => {
+    const c = channel();
+    const big = bigFile(200);
+    c.send(snapshotOf(big));
+    // r9 loses its service (and the field's origin); everything else stays where it was.
+    const edited = snapshotOf(big.replace('r9: { rule: "Host(`h9.test`)", service: s9 }', 'r9: { rule: "Host(`h9.test`)" }'));
+    const back = c.send(edited);
+    expect(JSON.parse(c.lastParts[0]!.fieldDelta!)).toEqual([[], [], ['http.routers.r9.service']]);
+    const lookup = back.origins as OriginLookup;
+    expect(lookup.get('http.routers.r9.service')).toBeUndefined();
+    expect(lookup.get('http.routers.r8.service')).toBe(edited.origins['http.routers.r8.service']);
+    expectSame(back, edited);
+  });
+
   it('patches in several parts too, and a thread started again sends everything', () => {
     const c = channel(2);
     c.send(snapshotOf(text));
