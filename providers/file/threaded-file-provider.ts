@@ -158,9 +158,14 @@ function withYoungGeneration(mb: number, create: () => Worker): Worker {
  * sources, the one `npm run build` put in dist/ (a thread cannot run .ts).
  */
 export function threadEntry(here: string = import.meta.url): string {
-  if (here.endsWith('.cjs')) return fileURLToPath(new URL('./file-thread.cjs', here));
-  if (here.endsWith('.js')) return fileURLToPath(new URL('./file-thread.js', here));
-  const built = fileURLToPath(new URL('../../dist/providers/file/file-thread.js', here));
-  if (!existsSync(built)) throw new Error(`${built} not found: run \`npm run build\` (the file provider's thread runs the compiled code)`);
-  return built;
+  const script = here.endsWith('.cjs')
+    ? new URL('./file-thread.cjs', here)
+    : here.endsWith('.js')
+      ? new URL('./file-thread.js', here)
+      : new URL('../../dist/providers/file/file-thread.js', here);
+  const file = fileURLToPath(script);
+  if (!existsSync(file)) {
+    throw new Error(`${file} not found: the file provider's thread runs it when watch is true; run \`npm run build\` (or reinstall switchyard: the command needs every file of dist/bundle/)`);
+  }
+  return file;
 }

@@ -1,5 +1,6 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -11,7 +12,7 @@ import { validateSnapshots } from '../../src/config/validate.js';
 import { runToEnd } from '../../src/time-slices.js';
 import { parseDynamicFile } from '../../providers/file/parse-file.js';
 import { OriginTable, PatchReceiver, PatchSender, type PatchPart } from '../../providers/file/file-thread-protocol.js';
-import { ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
+import { threadEntry, ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
 import { waitFor } from '../helpers/wait.js';
 
 function bigFile(routers: number): string {
@@ -312,6 +313,13 @@ describe('threaded file provider', () => {
     // A thread reads (and logs) within ~100 ms of starting; give it 500.
     await new Promise((r) => setTimeout(r, 500));
     expect(logged()).toBe(1);
+  });
+
+  it("finds the thread's script beside the bundle, and says what to do when it is missing", async () => {
+    const bundle = pathToFileURL(path.join(dir, 'switchyard.cjs')).href;
+    expect(() => threadEntry(bundle)).toThrow(/file-thread\.cjs not found: .*npm run build/);
+    await writeFile(path.join(dir, 'file-thread.cjs'), '');
+    expect(threadEntry(bundle)).toBe(path.join(dir, 'file-thread.cjs'));
   });
 
   it('starts a thread that died again, and it reads the file anew', async () => {
