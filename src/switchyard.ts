@@ -163,6 +163,7 @@ export class Switchyard {
 
   private async doStop(): Promise<void> {
     this.api?.markStopping();
+    this.workers?.markStopping();
     this.watcher.stop();
     this.health.stop();
     await Promise.all(this.providers.map((p) => p.stop()));

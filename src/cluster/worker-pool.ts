@@ -137,6 +137,15 @@ export class WorkerPool {
   }
 
   /**
+   * From now on a worker that exits is not started again. Called first thing at shutdown: a
+   * SIGTERM to the whole process group (systemd's KillMode=control-group) reaches the workers
+   * too, and they may be gone before stop() is called (the providers stop first).
+   */
+  markStopping(): void {
+    this.stopping = true;
+  }
+
+  /**
    * Every worker finishes its HTTP requests; then all close their WebSockets and exit. A worker
    * that takes too long is killed.
    */
@@ -172,6 +181,9 @@ export class WorkerPool {
     slot.worker = worker;
     slot.initialized = false;
     slot.applied = 0;
+    // A message to a worker that is exiting (it got the signal too) fails with EPIPE, emitted
+    // here; unhandled, it would crash the primary. The exit handler does what there is to do.
+    worker.on('error', (err) => this.options.log.debug({ worker: slot.id, err: err.message }, 'a message to a worker was not delivered (it is exiting)'));
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: FromWorker) => {
         switch (msg.type) {

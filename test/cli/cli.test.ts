@@ -217,6 +217,31 @@ describe('switchyard CLI', () => {
       }
     });
 
+    // systemd (KillMode=control-group) and `kill -- -PGID` signal the primary and every worker at once.
+    it('workers: 2 — SIGTERM to the whole process group stops everything, no worker is started again', async () => {
+      backend = await startBackend('b');
+      // The file provider watches (the default), so the primary's stop also waits for its thread.
+      await write('sy.yaml', `${STATIC}workers: 2\n`);
+      await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await waitFor(() => out.includes('"msg":"workers listening"'), 'the workers to listen', 10_000);
+        process.kill(-child.pid!, 'SIGTERM');
+        expect(await exited).toBe(0);
+        expect(out).not.toContain('exited unexpectedly');
+        expect(out.slice(out.indexOf('shutting down'))).not.toContain('entry point listening');
+      } finally {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    });
+
     // With workers, the same command file is each worker's entry (see src/cli/main.ts).
     it.each([1, 2])('workers: %i — logs pino JSON, serves, and on SIGTERM finishes the request in flight then exits 0', async (workers) => {
       const gate = new Promise<void>((r) => (release = r));
