@@ -328,7 +328,7 @@ describe('threaded file provider', () => {
     await writeFile(
       script,
       `import { parentPort } from 'node:worker_threads';
-parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' + Date.now()]: {} }, originKeys: [], originValues: [], fieldOrigins: '', last: true });
+parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' + Date.now()]: {} }, originKeys: [], originValues: [], last: true });
 parentPort.postMessage({ type: 'started' });
 setTimeout(() => process.exit(1), 20);
 `,
