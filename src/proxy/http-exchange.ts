@@ -7,6 +7,7 @@ import type { ServerState } from '../runtime/server-state.js';
 import { clientResponseHeaders } from './client-response-headers.js';
 import type { ForwardInfo } from './forwarded-headers.js';
 import { NO_BODY, type Body } from './request-body.js';
+import { respond } from './respond.js';
 import type { UpstreamConnection, UpstreamHandler } from './upstream-connection.js';
 import { upstreamRequestHeaders } from './upstream-request-headers.js';
 
@@ -71,8 +72,17 @@ export class HttpExchange implements UpstreamHandler {
     if (!d.head.complete) d.closeAfter = true;
     const noBody = d.head.method === 'HEAD' || status === 204 || status === 304;
     const { headers, contentLength, codings } = clientResponseHeaders(head.rawHeaders, this.setCookie, noBody);
-    d.writeHead(status, head.statusMessage || (STATUS_CODES[status] ?? ''), headers, noBody ? 'none' : contentLength, codings);
     this.responded = true;
+    if (codings !== undefined && d.head.httpVersion !== '1.1') {
+      // HTTP/1.0 has no Transfer-Encoding (RFC 9112 §6.1): once unchunked, the body would reach the
+      // client still `gzip`-coded with nothing to say so. The body is not read; the client is told why.
+      const conn = this.conn;
+      this.conn = undefined;
+      conn?.abort();
+      respond(d, 502, `the backend sent its response with Transfer-Encoding: ${codings}, which an HTTP/1.0 client cannot receive; send the request over HTTP/1.1`);
+      return;
+    }
+    d.writeHead(status, head.statusMessage || (STATUS_CODES[status] ?? ''), headers, noBody ? 'none' : contentLength, codings);
   }
 
   onData(chunk: Buffer): boolean {

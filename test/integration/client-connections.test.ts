@@ -222,6 +222,16 @@ describe('client connections', () => {
     expect(down.body).toBe('4\r\nGZIP\r\n0\r\n\r\n');
   });
 
+  it('answers 502 to an HTTP/1.0 client when the backend sent a transfer coding other than chunked, saying why', async () => {
+    const down = await rawExchange(sy.port, 'GET / HTTP/1.0\r\nHost: coded.test\r\n\r\n');
+    expect(down.status).toBe(502);
+    expect(down.headers.get('transfer-encoding')).toBeUndefined();
+    expect(down.body).toMatch(/Transfer-Encoding: gzip, chunked, which an HTTP\/1\.0 client cannot receive; send the request over HTTP\/1\.1/);
+    // The same over HTTP/1.1 still passes (the test above), and a plain chunked body reaches HTTP/1.0 unchunked.
+    const plain = await rawExchange(sy.port, 'GET /plain HTTP/1.0\r\nHost: a.test\r\n\r\n');
+    expect(plain.status).toBe(200);
+  });
+
   it('answers 400 to a request line that is not HTTP, and closes', async () => {
     const reply = await rawExchange(sy.port, 'THIS IS NOT HTTP\r\n\r\n');
     expect(reply.status).toBe(400);
