@@ -1,7 +1,8 @@
 // The file provider's thread (started by threaded-file-provider.ts): runs the FileProvider —
 // chokidar, reading and parsing YAML — off the main thread, and sends it each snapshot as a
-// patch against the last, in parts (file-thread-protocol.ts). Parsing is most of a reload's CPU (a 50-router file ~1 ms, a 10,000-router one ~300 ms
-// in one piece); here it no longer holds up requests.
+// patch against the last, in parts (file-thread-protocol.ts). Parsing is most of a reload's
+// CPU (a 50-router file ~1 ms, a 10,000-router one ~300 ms in one piece); here it no longer
+// holds up requests.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
@@ -59,7 +60,9 @@ port.on('message', (message: ToFileThread) => {
  * the main thread, whose pino logger writes it: one log stream, one format.
  */
 function threadLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  const min = Math.max(0, LEVELS.indexOf(level as LogLevel));
+  const index = LEVELS.indexOf(level as LogLevel);
+  // `silent` (or anything unknown past fatal) ships nothing.
+  const min = index >= 0 ? index : LEVELS.length;
   const logger: Record<string, unknown> = {
     level,
     child: (more: Record<string, unknown>) => threadLogger(level, { ...bindings, ...more }),
@@ -71,7 +74,12 @@ function threadLogger(level: string, bindings: Record<string, unknown> = {}): Lo
       const text = typeof fields === 'string' ? fields : (msg ?? '');
       const out: Record<string, unknown> = { ...bindings };
       for (const [key, value] of Object.entries(own)) out[key] = value instanceof Error ? plainError(value) : value;
-      send({ type: 'log', level: name, fields: out, msg: text });
+      try {
+        send({ type: 'log', level: name, fields: out, msg: text });
+      } catch {
+        // A field that cannot be cloned (a function, say): the line goes without the fields.
+        send({ type: 'log', level: name, fields: { ...bindings }, msg: text });
+      }
     };
   });
   return logger as unknown as Logger;
