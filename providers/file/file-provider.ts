@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
@@ -26,6 +26,9 @@ const EMPTY_CONFIRM_MS = 150;
 /**
  * Watches dynamic config files and emits the merged content of all of them on every change.
  * A file that stops parsing keeps its last good content (and an error says why).
+ * Files are read with blocking calls: this runs in the file provider's thread (watch: true,
+ * threaded-file-provider.ts) or reads once at start, where waiting costs nothing, and each
+ * async call was a round trip through libuv's thread pool (~10 per rewrite, two wake-ups each).
  */
 export class FileProvider implements Provider {
   readonly name = 'file';
@@ -147,7 +150,7 @@ export class FileProvider implements Provider {
   /** Reads every file, keeps the last good version of broken ones, and emits the merge. */
   private async reload(): Promise<void> {
     const errors: ConfigError[] = [];
-    const files = await this.listFiles(errors);
+    const files = this.listFiles(errors);
     if (files === undefined) {
       // The folder itself is unreadable (gone mid-deploy?): keep serving what we had.
       for (const e of errors) this.log?.error({ path: e.item }, e.message);
@@ -162,7 +165,7 @@ export class FileProvider implements Provider {
       const label = displayPath(file);
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = readFileSync(file, 'utf8');
       } catch (err) {
         // Deleted between listing and reading: the next event re-reads.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -228,10 +231,10 @@ export class FileProvider implements Provider {
     return false;
   }
 
-  private async listFiles(errors: ConfigError[]): Promise<string[] | undefined> {
+  private listFiles(errors: ConfigError[]): string[] | undefined {
     if (this.options.filename) {
       try {
-        await stat(this.options.filename);
+        statSync(this.options.filename);
         return [this.options.filename];
       } catch {
         errors.push({ provider: this.name, item: displayPath(this.options.filename), field: '', message: 'file not found; waiting for it to appear' });
@@ -240,7 +243,7 @@ export class FileProvider implements Provider {
     }
     const dir = this.options.directory!;
     try {
-      const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+      const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
       return entries
         .filter((e) => e.isFile() && CONFIG_FILE.test(e.name) && !e.name.startsWith('.'))
         .map((e) => path.join(e.parentPath ?? e.path, e.name))
