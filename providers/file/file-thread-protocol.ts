@@ -23,12 +23,7 @@ export interface FileThreadData {
 
 export type ToFileThread = { type: 'ack' } | { type: 'stop' };
 
-export type FromFileThread =
-  | ({ type: 'part' } & PatchPart)
-  /** The folder is watched (and was read since). */
-  | { type: 'started' }
-  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; msg: string }
-  | { type: 'stopped' };
+export type FromFileThread = ({ type: 'part' } & PatchPart) | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; msg: string };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
@@ -298,13 +293,10 @@ function keep(snapshot: ProviderSnapshot): Kept {
   return kept;
 }
 
+/** The FileProvider's origins are a record (parseYaml, mergeFiles): one that can only be looked up cannot be sent. */
 function eachOrigin(origins: Origins | undefined, fn: (path: string, origin: string) => void): void {
   if (!origins) return;
-  if (origins instanceof Map) {
-    for (const [path, origin] of origins as ReadonlyMap<string, string>) fn(path, origin);
-    return;
-  }
-  if (typeof (origins as OriginLookup).get === 'function') throw new Error('file thread: origins must be a record or a Map');
+  if (typeof (origins as OriginLookup).get === 'function') throw new Error('file thread: origins must be a record');
   const record = origins as Readonly<Record<string, string>>;
   for (const path in record) fn(path, record[path]!);
 }

@@ -36,22 +36,18 @@ function sendNext(): void {
 
 const provider = new FileProvider(data.options);
 provider.seed(data.seed);
-const started = provider
-  .start((snapshot) => {
-    pending = snapshot;
-    sendNext();
-  }, threadLogger(data.logLevel))
-  .then(() => send({ type: 'started' }));
+const started = provider.start((snapshot) => {
+  pending = snapshot;
+  sendNext();
+}, threadLogger(data.logLevel));
 port.on('message', (message: ToFileThread) => {
   if (message.type === 'ack') {
     awaitingAck = false;
     sendNext();
   } else if (message.type === 'stop') {
     // After start() is done: a watcher it set up after stop() would keep the thread alive.
-    void started.finally(() => provider.stop()).then(() => {
-      send({ type: 'stopped' });
-      port.close();
-    });
+    // Closing the port leaves the thread nothing to wait for: it ends, and the main thread sees it exit.
+    void started.finally(() => provider.stop()).then(() => port.close());
   }
 });
 

@@ -95,9 +95,6 @@ export class ThreadedFileProvider implements Provider {
         case 'log':
           this.log?.[message.level](message.fields, message.msg);
           break;
-        case 'started':
-        case 'stopped':
-          break;
       }
     });
     worker.on('error', (err) => this.log?.error({ err, provider: this.name }, 'file provider thread failed'));

@@ -323,13 +323,12 @@ describe('threaded file provider', () => {
   });
 
   it('starts a thread that died again, and it reads the file anew', async () => {
-    // A stand-in thread script: sends one snapshot part, says started, then exits with 1.
+    // A stand-in thread script: sends one snapshot part, then exits with 1.
     const script = path.join(dir, 'dies.mjs');
     await writeFile(
       script,
       `import { parentPort } from 'node:worker_threads';
 parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' + Date.now()]: {} }, originKeys: [], originValues: [], last: true });
-parentPort.postMessage({ type: 'started' });
 setTimeout(() => process.exit(1), 20);
 `,
     );
