@@ -7,42 +7,14 @@ import { RuleError, type RuleAst, type RuleMatcher } from './types.js';
  * hand-built ones are checked again; errors then point at column 1 of the offending matcher's text.
  */
 export function compileRule(ast: RuleAst): RuleMatcher {
-  return compileWith(ast, undefined);
-}
-
-/**
- * compileRule for an AST from parseRuleBuilding: its matchers' closures, in text order, are
- * `built` (validating the arguments already built them), so only the and/or/not glue is made.
- */
-export function compileBuilt(ast: RuleAst, built: readonly RuleMatcher[]): RuleMatcher {
-  const cursor = { built, next: 0 };
-  const matcher = compileWith(ast, cursor);
-  if (cursor.next !== built.length) throw new Error(`compileBuilt: ${built.length} matchers built, ${cursor.next} used`);
-  return matcher;
-}
-
-function compileWith(ast: RuleAst, cursor: { built: readonly RuleMatcher[]; next: number } | undefined): RuleMatcher {
   switch (ast.type) {
-    case 'and': {
-      const left = compileWith(ast.left, cursor);
-      const right = compileWith(ast.right, cursor);
-      return (req) => left(req) && right(req);
-    }
-    case 'or': {
-      const left = compileWith(ast.left, cursor);
-      const right = compileWith(ast.right, cursor);
-      return (req) => left(req) || right(req);
-    }
-    case 'not': {
-      const operand = compileWith(ast.operand, cursor);
-      return (req) => !operand(req);
-    }
+    case 'and':
+      return allOf(compileRule(ast.left), compileRule(ast.right));
+    case 'or':
+      return anyOf(compileRule(ast.left), compileRule(ast.right));
+    case 'not':
+      return noneOf(compileRule(ast.operand));
     case 'matcher': {
-      if (cursor) {
-        const matcher = cursor.built[cursor.next++];
-        if (matcher === undefined) throw new Error('compileBuilt: fewer matchers built than the AST has');
-        return matcher;
-      }
       const spec = MATCHERS[ast.name];
       const text = `${ast.name}(${ast.args.map((a) => JSON.stringify(a)).join(', ')})`;
       if (spec === undefined) throw new RuleError(text, 1, `unknown matcher ${JSON.stringify(ast.name)}`);
@@ -56,6 +28,20 @@ function compileWith(ast: RuleAst, cursor: { built: readonly RuleMatcher[]; next
       }
     }
   }
+}
+
+// The glue between matchers: functions of their own, so each closure keeps only its operands.
+
+export function allOf(left: RuleMatcher, right: RuleMatcher): RuleMatcher {
+  return (req) => left(req) && right(req);
+}
+
+export function anyOf(left: RuleMatcher, right: RuleMatcher): RuleMatcher {
+  return (req) => left(req) || right(req);
+}
+
+export function noneOf(operand: RuleMatcher): RuleMatcher {
+  return (req) => !operand(req);
 }
 
 export function compileRuleText(rule: string): RuleMatcher {

@@ -51,21 +51,41 @@ function pathArgs(args: readonly string[]): string[] {
   });
 }
 
-function buildHost(args: readonly string[]): RuleMatcher {
+/**
+ * The distinct spellings `req.host` may take for a Host() matcher's arguments, in order:
+ * what the host index files the rule under, and what its matcher compares against.
+ */
+export function hostFormsOf(args: readonly string[]): string[] {
+  if (args.length === 1) return hostFormsAt(args, 0);
+  const forms = new Set<string>();
+  for (let i = 0; i < args.length; i++) for (const form of hostFormsAt(args, i)) forms.add(form);
+  return [...forms];
+}
+
+function hostFormsAt(args: readonly string[], index: number): string[] {
+  try {
+    return hostForms(args[index]!);
+  } catch (err) {
+    throw new MatcherArgError(index, (err as Error).message);
+  }
+}
+
+/** The matcher for a Host() whose forms are `forms` (hostFormsOf). */
+export function hostMatcher(forms: readonly string[]): RuleMatcher {
+  // One host (the usual rule): a string compare, and no Set kept per router.
+  if (forms.length === 1 && !isWildcard(forms[0]!)) return hostIs(forms[0]!);
   const exact = new Set<string>();
   const suffixes: string[] = [];
-  args.forEach((arg, i) => {
-    for (const form of atArg(i, () => hostForms(arg))) {
-      if (isWildcard(form)) suffixes.push(form.slice(1));
-      else exact.add(form);
-    }
-  });
-  if (suffixes.length === 0) {
-    // One host (the usual rule): a string compare, and no Set kept per router.
-    if (exact.size === 1) return hostIs(exact.values().next().value!);
-    return (req) => exact.has(req.host);
+  for (const form of forms) {
+    if (isWildcard(form)) suffixes.push(form.slice(1));
+    else exact.add(form);
   }
+  if (suffixes.length === 0) return (req) => exact.has(req.host);
   return (req) => exact.has(req.host) || matchesWildcard(req.host, suffixes);
+}
+
+function buildHost(args: readonly string[]): RuleMatcher {
+  return hostMatcher(hostFormsOf(args));
 }
 
 /** Its own function so the closure keeps only `host` alive, not buildHost's Set. */

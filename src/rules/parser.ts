@@ -1,22 +1,36 @@
-import { tokenize, type Token } from './lexer.js';
+import { Lexer, type TokenKind } from './lexer.js';
 import { arityError, MATCHER_NAMES, MATCHERS, MatcherArgError } from './matchers.js';
 import { closest } from './suggest.js';
-import { RuleError, type MatcherName, type RuleAst, type RuleMatcher } from './types.js';
+import { RuleError, type MatcherName, type RuleAst } from './types.js';
+
+/**
+ * What the parser makes of each construct it reads. The AST builder gives parseRule's tree;
+ * rule-cache.ts's builder makes the matcher closures and host list straight away, so compiling
+ * a rule for a routing table allocates no tree at all.
+ */
+export interface RuleBuilder<N> {
+  /**
+   * A matcher with its arguments (arity already checked). Throws MatcherArgError for a bad
+   * argument, which the parser reports at that argument's column.
+   */
+  matcher(name: MatcherName, args: string[], column: number): N;
+  and(left: N, right: N): N;
+  or(left: N, right: N): N;
+  not(operand: N): N;
+}
 
 const CANONICAL = new Map(MATCHER_NAMES.map((n) => [n.toLowerCase(), n]));
 
-function describe(tok: Token): string {
-  switch (tok.kind) {
-    case 'eof':
-      return 'end of rule';
-    case 'ident':
-      return tok.value;
-    case 'string':
-      return `string ${JSON.stringify(tok.value)}`;
-    default:
-      return `"${tok.kind}"`;
-  }
-}
+/** Builds parseRule's tree; the arguments are fully validated on the way (by building their matchers). */
+const astBuilder: RuleBuilder<RuleAst> = {
+  matcher(name, args, column) {
+    MATCHERS[name].build(args);
+    return { type: 'matcher', name, args, column };
+  },
+  and: (left, right) => ({ type: 'and', left, right }),
+  or: (left, right) => ({ type: 'or', left, right }),
+  not: (operand) => ({ type: 'not', operand }),
+};
 
 /**
  * Parses a Traefik rule. Grammar (lowest precedence first):
@@ -26,112 +40,155 @@ function describe(tok: Token): string {
  * Matcher arguments are fully validated here so that config validation reports every bad rule.
  */
 export function parseRule(rule: string): RuleAst {
-  return parseRuleBuilding(rule, undefined);
+  return parseRuleWith(rule, astBuilder);
+}
+
+/** Parses `rule` into whatever `builder` makes of it; errors are parseRule's, at the same columns. */
+export function parseRuleWith<N>(rule: string, builder: RuleBuilder<N>): N {
+  return new Parser(new Lexer(rule), builder).rule();
 }
 
 /**
- * parseRule that also hands back the matcher closures it built to validate the arguments, in
- * the order their matchers appear in the text (= compileRule's left-to-right walk), so that
- * compiling the AST does not build them a second time.
+ * The arguments of the matcher being read and their columns: arrays shared by every parse (a
+ * parse runs to the end without starting another). A matcher gets an exact-size copy of the
+ * values; an array grown by push from empty reserves 17 slots.
  */
-export function parseRuleBuilding(rule: string, built: RuleMatcher[] | undefined): RuleAst {
-  const tokens = tokenize(rule);
-  let pos = 0;
-  const peek = (): Token => tokens[pos]!;
-  const next = (): Token => tokens[pos++]!;
-  const fail = (column: number, reason: string): never => {
-    throw new RuleError(rule, column, reason);
-  };
+const argValues: string[] = [];
+const argColumns: number[] = [];
 
-  function parseOr(): RuleAst {
-    let left = parseAnd();
-    while (peek().kind === '||') {
-      next();
-      left = { type: 'or', left, right: parseAnd() };
+class Parser<N> {
+  constructor(
+    private readonly lx: Lexer,
+    private readonly builder: RuleBuilder<N>,
+  ) {}
+
+  rule(): N {
+    if (this.lx.peek() === 'eof') this.fail(1, 'empty rule');
+    const node = this.or();
+    const lx = this.lx;
+    if (lx.peek() !== 'eof') {
+      if (lx.peek() === ')') this.fail(lx.column, 'unexpected ")" without a matching "("');
+      this.fail(lx.column, `expected "&&" or "||" before ${this.describeCurrent()}`);
+    }
+    return node;
+  }
+
+  private or(): N {
+    let left = this.and();
+    while (this.lx.peek() === '||') {
+      this.lx.advance();
+      left = this.builder.or(left, this.and());
     }
     return left;
   }
 
-  function parseAnd(): RuleAst {
-    let left = parseUnary();
-    while (peek().kind === '&&') {
-      next();
-      left = { type: 'and', left, right: parseUnary() };
+  private and(): N {
+    let left = this.unary();
+    while (this.lx.peek() === '&&') {
+      this.lx.advance();
+      left = this.builder.and(left, this.unary());
     }
     return left;
   }
 
-  function parseUnary(): RuleAst {
-    const tok = next();
-    if (tok.kind === '!') return { type: 'not', operand: parseUnary() };
-    if (tok.kind === '(') {
-      const inner = parseOr();
-      const close = next();
-      if (close.kind !== ')') {
-        fail(close.column, `expected ")" to close "(" at column ${tok.column}, got ${describe(close)}`);
+  private unary(): N {
+    const lx = this.lx;
+    if (lx.peek() === 'ident') return this.matcher();
+    if (lx.peek() === '!') {
+      lx.advance();
+      return this.builder.not(this.unary());
+    }
+    if (lx.peek() === '(') {
+      const column = lx.column;
+      lx.advance();
+      const inner = this.or();
+      if (lx.peek() !== ')') {
+        this.fail(lx.column, `expected ")" to close "(" at column ${column}, got ${this.describeCurrent()}`);
       }
+      lx.advance();
       return inner;
     }
-    if (tok.kind === 'ident') return parseMatcher(tok);
-    const prev = tokens[pos - 2];
-    const after = prev ? ` after ${describe(prev)}` : '';
-    return fail(tok.column, `expected a matcher such as Host(\`example.com\`), "!" or "("${after}, got ${describe(tok)}`);
+    const after = lx.prevKind === undefined ? '' : ` after ${describe(lx.prevKind, lx.prevValue)}`;
+    return this.fail(lx.column, `expected a matcher such as Host(\`example.com\`), "!" or "("${after}, got ${this.describeCurrent()}`);
   }
 
-  function parseMatcher(nameTok: Token): RuleAst {
-    const name = CANONICAL.get(nameTok.value.toLowerCase());
-    if (name === undefined) {
-      const hint = closest(nameTok.value, MATCHER_NAMES);
-      fail(
-        nameTok.column,
-        `unknown matcher ${JSON.stringify(nameTok.value)}; expected one of ${MATCHER_NAMES.join(', ')}` +
-          (hint ? ` (did you mean ${hint}?)` : ''),
-      );
-    }
-    const canonical = name as MatcherName;
+  private matcher(): N {
+    const lx = this.lx;
+    const column = lx.column;
+    const canonical = this.matcherName();
+    lx.advance();
+    if (lx.peek() !== '(') this.fail(lx.column, `expected "(" after ${canonical}, got ${this.describeCurrent()}`);
+    lx.advance();
 
-    const open = next();
-    if (open.kind !== '(') fail(open.column, `expected "(" after ${canonical}, got ${describe(open)}`);
-
-    const args: string[] = [];
-    const columns: number[] = [];
-    if (peek().kind !== ')') {
+    argValues.length = 0;
+    argColumns.length = 0;
+    if (lx.peek() !== ')') {
       for (;;) {
-        const arg = next();
-        if (arg.kind !== 'string') {
-          const where = args.length === 0 ? `for ${canonical}` : `after "," in ${canonical}`;
-          const quoteHint = arg.kind === 'ident' ? ' (arguments must be quoted with backticks or double quotes)' : '';
-          fail(arg.column, `expected a quoted argument ${where}, got ${describe(arg)}${quoteHint}`);
+        if (lx.peek() !== 'string') {
+          const where = argValues.length === 0 ? `for ${canonical}` : `after "," in ${canonical}`;
+          const quoteHint = lx.peek() === 'ident' ? ' (arguments must be quoted with backticks or double quotes)' : '';
+          this.fail(lx.column, `expected a quoted argument ${where}, got ${this.describeCurrent()}${quoteHint}`);
         }
-        args.push(arg.value);
-        columns.push(arg.column);
-        if (peek().kind !== ',') break;
-        next();
+        argValues.push(lx.value);
+        argColumns.push(lx.column);
+        lx.advance();
+        if (lx.peek() !== ',') break;
+        lx.advance();
       }
     }
-    const close = next();
-    if (close.kind !== ')') {
-      fail(close.column, `expected ")" after arguments of ${canonical}, got ${describe(close)}`);
+    if (lx.peek() !== ')') {
+      this.fail(lx.column, `expected ")" after arguments of ${canonical}, got ${this.describeCurrent()}`);
     }
 
-    const arity = arityError(canonical, args.length);
-    if (arity !== undefined) fail(nameTok.column, arity);
+    const arity = arityError(canonical, argValues.length);
+    if (arity !== undefined) this.fail(column, arity);
+    const args = argValues.slice();
+    let node: N;
     try {
-      const matcher = MATCHERS[canonical].build(args);
-      built?.push(matcher);
+      node = this.builder.matcher(canonical, args, column);
     } catch (err) {
       if (!(err instanceof MatcherArgError)) throw err;
-      fail(columns[err.argIndex] ?? nameTok.column, `${canonical}: ${err.message}`);
+      this.fail(argColumns[err.argIndex] ?? column, `${canonical}: ${err.message}`);
     }
-    return { type: 'matcher', name: canonical, args, column: nameTok.column };
+    // Past the ")" only now: the argument columns are read above, before the next matcher reuses them.
+    lx.advance();
+    return node;
   }
 
-  if (peek().kind === 'eof') fail(1, 'empty rule');
-  const ast = parseOr();
-  const rest = peek();
-  if (rest.kind !== 'eof') {
-    if (rest.kind === ')') fail(rest.column, 'unexpected ")" without a matching "("');
-    fail(rest.column, `expected "&&" or "||" before ${describe(rest)}`);
+  /** The current identifier as a matcher's canonical name (matched in place when spelled exactly). */
+  private matcherName(): MatcherName {
+    const lx = this.lx;
+    for (const name of MATCHER_NAMES) if (lx.identIs(name)) return name;
+    const text = lx.value;
+    const name = CANONICAL.get(text.toLowerCase());
+    if (name !== undefined) return name;
+    const hint = closest(text, MATCHER_NAMES);
+    return this.fail(
+      lx.column,
+      `unknown matcher ${JSON.stringify(text)}; expected one of ${MATCHER_NAMES.join(', ')}` + (hint ? ` (did you mean ${hint}?)` : ''),
+    );
   }
-  return ast;
+
+  private describeCurrent(): string {
+    return describe(this.lx.peek(), this.lx.value);
+  }
+
+  /** Throws the rule's first lexical error if it has one (see Lexer.rest), else this one. */
+  private fail(column: number, reason: string): never {
+    this.lx.rest();
+    throw new RuleError(this.lx.rule, column, reason);
+  }
+}
+
+function describe(kind: TokenKind, value: string): string {
+  switch (kind) {
+    case 'eof':
+      return 'end of rule';
+    case 'ident':
+      return value;
+    case 'string':
+      return `string ${JSON.stringify(value)}`;
+    default:
+      return `"${kind}"`;
+  }
 }

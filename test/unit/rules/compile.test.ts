@@ -87,6 +87,9 @@ describe('compiledRule (the matchers the parser built, reused)', () => {
     '(Host(`a.example`) || Host(`b.example`)) && (Path(`/x`) || Method(`POST`))',
     '!Header(`X-A`, `1`) || Query(`q`, `v`) && ClientIP(`10.0.0.0/8`)',
     'HostRegexp(`^[a-z]+\\.example$`) && PathRegexp(`^/v[0-9]+/`)',
+    'Host(`[::1]:443`, `a.example`, `A.example`) || Host(`b.example`) && Path(`/x`)',
+    'Path(`/x`) && Host(`b.example`) && Host(`a.example`)',
+    'Host(`a.example`) || PathPrefix(`/x`)',
   ];
   const requests = [
     { host: 'a.example' },
@@ -103,6 +106,19 @@ describe('compiledRule (the matchers the parser built, reused)', () => {
       const cached = compiledRule(rule);
       for (const init of requests) expect(cached.matcher(makeRequest(init)), `${rule} on ${JSON.stringify(init)}`).toBe(fresh(makeRequest(init)));
       expect(cached.hosts).toEqual(hostsOf(parseRule(rule)));
+    }
+  });
+
+  it('rejects a bad rule with the error parseRule gives', () => {
+    for (const rule of ['Host(`a`) &&', 'Host(a.com) && Path(`/x', 'Host(`a.*.com`)', 'PathPrefix(`/a`, `b`)', 'Header(`X`)', '(Host(`a`)']) {
+      let expected: unknown;
+      try {
+        parseRule(rule);
+      } catch (err) {
+        expected = err;
+      }
+      expect(expected, rule).toBeInstanceOf(RuleError);
+      expect(() => compiledRule(rule), rule).toThrow((expected as RuleError).message);
     }
   });
 });

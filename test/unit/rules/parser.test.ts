@@ -134,6 +134,14 @@ describe('parseRule: errors', () => {
     expect(err.rule).toBe(rule);
   });
 
+  it('reports a lexical error anywhere in the rule before a parse error earlier in it', () => {
+    // The rule is read token by token, but a user is told about the bad character first, as
+    // when the whole rule was tokenized before parsing.
+    expect(parseError('Host(a.com) && Path(`/x').reason).toContain('unterminated string');
+    expect(parseError('Hots(`a`) && Path(`/x`) # c').reason).toContain('unexpected "#"');
+    expect(parseError('Path(`x`) || Host(`a`) & Path(`/`)').column).toBe(24);
+  });
+
   it('does not suggest anything for a name far from every matcher', () => {
     expect(parseError('Bogus(`a`)').reason).not.toContain('did you mean');
   });
