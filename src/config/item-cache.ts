@@ -1,10 +1,22 @@
 import { sameData } from './same-data.js';
 
-interface Entry<T> {
-  /** The raw item this value was made from. */
+/**
+ * What the cache keeps per item: the value is its own entry (one object per item, not an entry
+ * holding a value: a 10,000-router load keeps 20,000 of them, and every object kept is one
+ * more for the young-generation GC to copy).
+ */
+export interface CacheEntry {
+  /** The raw item this entry was made from (set by the cache). */
   item: unknown;
-  value: T;
-  /** Last round that used the entry; older ones are dropped when a round ends. */
+  /** Last round that used the entry (set by the cache); older ones are dropped when a round ends. */
+  round: number;
+}
+
+/** One provider's entries, and how many of them this round used. */
+interface ProviderEntries<T> {
+  readonly items: Map<string, T>;
+  used: number;
+  /** Round `used` counts for. */
   round: number;
 }
 
@@ -17,77 +29,78 @@ interface Entry<T> {
  * carries line numbers, which move when other items do). Entries a round did not use are
  * dropped when it ends, so memory stays proportional to the live config.
  */
-export class ItemCache<T> {
-  private readonly byProvider = new Map<string, Map<string, Entry<T>>>();
+export class ItemCache<T extends CacheEntry> {
+  private readonly byProvider = new Map<string, ProviderEntries<T>>();
   private round = 0;
-  private size = 0;
-  private used = 0;
 
   /** Starts a validation round (a round that never ends — superseded — leaves no harm). */
   beginRound(): void {
     this.round++;
-    this.used = 0;
   }
 
   get(provider: string, name: string, item: unknown): T | undefined {
-    const entry = this.byProvider.get(provider)?.get(name);
+    const entries = this.byProvider.get(provider);
+    const entry = entries?.items.get(name);
     if (entry === undefined) return undefined;
     if (entry.item !== item) {
       if (!sameData(entry.item, item)) return undefined;
       // Same content in a new object: remember the new one, so next time identity finds it.
       entry.item = item;
     }
-    this.touch(entry);
-    return entry.value;
+    this.touch(entries!, entry);
+    return entry;
   }
 
-  /** The value kept for a name, whatever item it was made from, without marking it used. */
+  /** The entry kept for a name, whatever item it was made from, without marking it used. */
   peek(provider: string, name: string): T | undefined {
-    return this.byProvider.get(provider)?.get(name)?.value;
+    return this.byProvider.get(provider)?.items.get(name);
   }
 
-  /** Records (or replaces) the value for an item valid in this round. */
-  set(provider: string, name: string, item: unknown, value: T): void {
-    let items = this.byProvider.get(provider);
-    if (!items) {
-      items = new Map();
-      this.byProvider.set(provider, items);
+  /** Records (or replaces) the entry for an item valid in this round; sets its `item` and `round`. */
+  set(provider: string, name: string, item: unknown, entry: T): void {
+    let entries = this.byProvider.get(provider);
+    if (!entries) {
+      entries = { items: new Map(), used: 0, round: this.round };
+      this.byProvider.set(provider, entries);
     }
-    const entry = items.get(name);
-    if (entry) {
-      entry.item = item;
-      entry.value = value;
-      this.touch(entry);
-      return;
+    const old = entries.items.get(name);
+    entry.item = item;
+    if (old !== undefined && old.round === this.round) {
+      entry.round = this.round;
+    } else {
+      entry.round = this.round - 1;
+      this.touch(entries, entry);
     }
-    items.set(name, { item, value, round: this.round });
-    this.size++;
-    this.used++;
+    entries.items.set(name, entry);
   }
 
-  /** Ends a round: drops entries it did not use (walks the cache only when there are some). */
+  /**
+   * Ends a round: drops entries it did not use. A provider none of whose entries were used
+   * (it went away, or was renamed) goes in one step; one whose entries were all used costs nothing.
+   */
   endRound(): void {
-    if (this.used === this.size) return;
-    for (const [provider, items] of this.byProvider) {
-      for (const [name, entry] of items) {
-        if (entry.round !== this.round) {
-          items.delete(name);
-          this.size--;
-        }
+    for (const [provider, entries] of this.byProvider) {
+      const used = entries.round === this.round ? entries.used : 0;
+      if (used === entries.items.size) continue;
+      if (used === 0) {
+        this.byProvider.delete(provider);
+        continue;
       }
-      if (items.size === 0) this.byProvider.delete(provider);
+      for (const [name, entry] of entries.items) if (entry.round !== this.round) entries.items.delete(name);
     }
   }
 
   clear(): void {
     this.byProvider.clear();
-    this.size = 0;
-    this.used = 0;
   }
 
-  private touch(entry: Entry<T>): void {
+  private touch(entries: ProviderEntries<T>, entry: T): void {
     if (entry.round === this.round) return;
     entry.round = this.round;
-    this.used++;
+    if (entries.round !== this.round) {
+      entries.round = this.round;
+      entries.used = 0;
+    }
+    entries.used++;
   }
 }
