@@ -3,31 +3,77 @@ import { hostFormsOf, hostMatcher, MATCHERS } from './matchers.js';
 import { parseRuleWith, type RuleBuilder } from './parser.js';
 import { RuleError, type RuleMatcher } from './types.js';
 
-/** A rule ready for a routing table. Matchers are pure closures, so tables can share them. */
+/**
+ * A rule ready for a routing table, split the way the table uses it: the host index finds the
+ * routes whose `hosts` admit the request's host, and only `rest` is left to check. Matchers are
+ * pure closures, so tables can share them.
+ */
 export interface CompiledRule {
-  matcher: RuleMatcher;
-  /** Hosts the rule requires (for the host index), or null. */
+  /** Hosts the rule requires (the host index files the route under them), or null. */
   hosts: string[] | null;
+  /**
+   * What is left to check of a request whose host is one of `hosts` (as the host index looks
+   * it up), or the whole rule when `hosts` is null; null when nothing is left (a plain Host()).
+   * `Host(\`a\`) && PathPrefix(\`/api\`)` keeps one closure instead of three with their
+   * contexts (~200 B less per router), and a request makes one call instead of three.
+   */
+  rest: RuleMatcher | null;
 }
 
 /**
- * Makes the matcher and the host list while the rule is parsed: no tree, and a Host()'s forms
- * are worked out once for both (hostsOf gives the same list from parseRule's tree).
+ * A parsed piece of a rule, while the parser builds bottom-up. Matchers are made only where
+ * they are needed: an `and` with a Host() side needs no matcher for that side (see restOf).
  */
-const compiling: RuleBuilder<CompiledRule> = {
+interface Piece {
+  /** Hosts this piece requires, or null. */
+  readonly hosts: string[] | null;
+  /** A Host() matcher: checked by the host index when it gives the route's hosts. */
+  readonly host: boolean;
+  /** The piece's whole matcher; for Host() and `and` pieces made on demand (wholeOf). */
+  matcher: RuleMatcher | undefined;
+  /** The sides of an `and`. */
+  readonly left: Piece | undefined;
+  readonly right: Piece | undefined;
+}
+
+const piece = (hosts: string[] | null, host: boolean, matcher: RuleMatcher | undefined, left?: Piece, right?: Piece): Piece => ({ hosts, host, matcher, left, right });
+
+function wholeOf(p: Piece): RuleMatcher {
+  return (p.matcher ??= p.left ? allOf(wholeOf(p.left), wholeOf(p.right!)) : hostMatcher(p.hosts!));
+}
+
+/** What is left of `p` to check for a request whose host is in `p.hosts`; null = nothing. */
+function restOf(p: Piece): RuleMatcher | null {
+  if (p.host) return null;
+  if (!p.left) return wholeOf(p);
+  // The conjunction's hosts are its left side's when that has some, else its right side's.
+  if (p.left.hosts) return both(restOf(p.left), wholeOf(p.right!));
+  if (p.right!.hosts) return both(wholeOf(p.left), restOf(p.right!));
+  return wholeOf(p);
+}
+
+function both(a: RuleMatcher | null, b: RuleMatcher | null): RuleMatcher | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return allOf(a, b);
+}
+
+const compiling: RuleBuilder<Piece> = {
   matcher(name, args) {
-    if (name !== 'Host') return { matcher: MATCHERS[name].build(args), hosts: null };
-    const hosts = hostFormsOf(args);
-    return { matcher: hostMatcher(hosts), hosts };
+    if (name === 'Host') return piece(hostFormsOf(args), true, undefined);
+    return piece(null, false, MATCHERS[name].build(args));
   },
   // One constrained side suffices: the conjunction can only match where that side does.
-  and: (left, right) => ({ matcher: allOf(left.matcher, right.matcher), hosts: left.hosts ?? right.hosts }),
-  or: (left, right) => ({
-    matcher: anyOf(left.matcher, right.matcher),
-    hosts: left.hosts && right.hosts ? [...new Set([...left.hosts, ...right.hosts])] : null,
-  }),
-  not: (operand) => ({ matcher: noneOf(operand.matcher), hosts: null }),
+  and: (left, right) => piece(left.hosts ?? right.hosts, false, undefined, left, right),
+  or: (left, right) =>
+    piece(left.hosts && right.hosts ? [...new Set([...left.hosts, ...right.hosts])] : null, false, anyOf(wholeOf(left), wholeOf(right))),
+  not: (operand) => piece(null, false, noneOf(wholeOf(operand))),
 };
+
+function compile(rule: string): CompiledRule {
+  const root = parseRuleWith(rule, compiling);
+  return { hosts: root.hosts, rest: restOf(root) };
+}
 
 /** Past this many distinct rules the cache starts over: bounded memory under rule churn. */
 const MAX_ENTRIES = 100_000;
@@ -42,7 +88,7 @@ export function compiledRule(rule: string): CompiledRule {
   let hit = cache.get(rule);
   if (hit === undefined) {
     try {
-      hit = parseRuleWith(rule, compiling);
+      hit = compile(rule);
     } catch (err) {
       if (!(err instanceof RuleError)) throw err;
       hit = err;

@@ -67,8 +67,8 @@ export function* orderRoutes(
       routes.set(r.name, was);
       continue;
     }
-    const { matcher, hosts } = compiledRule(r.config.rule);
-    routes.set(r.name, { name: r.name, priority: r.priority, order, matcher, hosts, service, config: r.config });
+    const { hosts, rest } = compiledRule(r.config.rule);
+    routes.set(r.name, { name: r.name, priority: r.priority, order, hosts, rest, service, config: r.config });
   }
   return routes.done();
 }

@@ -29,9 +29,14 @@ export interface Route {
   readonly priority: number;
   /** Position in priority order; lower = tried first. */
   readonly order: number;
-  readonly matcher: RuleMatcher;
-  /** Hosts the rule requires (for the host index), or null. */
+  /** Hosts the rule requires (the host index files the route under them), or null. */
   readonly hosts: readonly string[] | null;
+  /**
+   * What is left of the rule to check once the host index found the route for the request's
+   * host (CompiledRule.rest): never call it for a request the index did not find it for.
+   * Null: nothing is left.
+   */
+  readonly rest: RuleMatcher | null;
   readonly service: ServiceRuntime;
   /** The validated router this route was built from. */
   readonly config: RouterConfig;
@@ -53,7 +58,7 @@ export interface ServiceRuntime {
   readonly retryBodyLimit: number;
 }
 
-const matches = (route: Route, req: MatchRequest): boolean => route.matcher(req);
+const matches = (route: Route, req: MatchRequest): boolean => route.rest === null || route.rest(req);
 
 /** The routers of one entry point, with a host index in front of the priority-ordered scan. */
 export class RouterSet {

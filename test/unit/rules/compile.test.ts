@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compiledRule, compileRule, compileRuleText, hostsOf, parseRule, RuleError, type RuleAst } from '../../../src/rules/index.js';
+import { HostIndex } from '../../../src/runtime/host-index.js';
 import { makeRequest, matches } from './helpers.js';
 
 describe('compiled operators', () => {
@@ -79,7 +80,7 @@ describe('compileRule', () => {
   });
 });
 
-describe('compiledRule (the matchers the parser built, reused)', () => {
+describe('compiledRule (hosts for the host index, and the rest of the rule)', () => {
   const rules = [
     'Host(`a.example`)',
     'Host(`A.Example:8080`, `b.example`)',
@@ -89,24 +90,48 @@ describe('compiledRule (the matchers the parser built, reused)', () => {
     'HostRegexp(`^[a-z]+\\.example$`) && PathRegexp(`^/v[0-9]+/`)',
     'Host(`[::1]:443`, `a.example`, `A.example`) || Host(`b.example`) && Path(`/x`)',
     'Path(`/x`) && Host(`b.example`) && Host(`a.example`)',
+    'Host(`a.example`) && Host(`b.example`)',
+    'Path(`/x`) && Host(`a.example`) && Method(`POST`)',
+    '!Host(`a.example`) && Host(`b.example`)',
     'Host(`a.example`) || PathPrefix(`/x`)',
+    'Host(`a.example`) && PathPrefix(`/x`)',
   ];
   const requests = [
     { host: 'a.example' },
     { host: 'b.example', path: '/x' },
+    { host: 'a.example', path: '/x', method: 'POST' },
     { host: 'c.example.com', path: '/admin/x' },
     { host: 'c.example.com', path: '/api', method: 'POST' },
+    { host: 'c.d.example.com', path: '/api' },
+    { host: 'example.com', path: '/api' },
+    { host: '::1', path: '/x' },
+    { host: '[::1]', path: '/x' },
     { host: 'zz.example', path: '/v2/', headers: { 'x-a': '1' }, query: 'q=v', clientIp: '10.1.2.3' },
     { host: 'a.example', path: '/x', headers: { 'x-a': '2' }, clientIp: '192.0.2.1' },
   ];
 
-  it('matches exactly what compileRule(parseRule(rule)) matches, and finds the same hosts', () => {
+  it('matches, through a host index, exactly what compileRule(parseRule(rule)) matches', () => {
     for (const rule of rules) {
-      const fresh = compileRule(parseRule(rule));
+      const whole = compileRule(parseRule(rule));
       const cached = compiledRule(rule);
-      for (const init of requests) expect(cached.matcher(makeRequest(init)), `${rule} on ${JSON.stringify(init)}`).toBe(fresh(makeRequest(init)));
-      expect(cached.hosts).toEqual(hostsOf(parseRule(rule)));
+      expect(cached.hosts, rule).toEqual(hostsOf(parseRule(rule)));
+      // As a routing table uses it: filed under its hosts, `rest` checked for what the index finds.
+      const index = new HostIndex<{ order: number }>();
+      index.add({ order: 0 }, cached.hosts);
+      for (const init of requests) {
+        const req = makeRequest(init);
+        const found = index.find(req.host, () => cached.rest === null || cached.rest(req), undefined) !== undefined;
+        expect(found, `${rule} on ${JSON.stringify(init)}`).toBe(whole(req));
+      }
     }
+  });
+
+  it('leaves nothing to check for a plain Host(), and one matcher for Host() && PathPrefix()', () => {
+    expect(compiledRule('Host(`plain.example`)').rest).toBeNull();
+    const rest = compiledRule('Host(`plain.example`) && PathPrefix(`/api`)').rest!;
+    // The host is the index's job: the rest looks at the path only.
+    expect(rest(makeRequest({ host: 'elsewhere.example', path: '/api/x' }))).toBe(true);
+    expect(rest(makeRequest({ host: 'plain.example', path: '/web' }))).toBe(false);
   });
 
   it('rejects a bad rule with the error parseRule gives', () => {
