@@ -152,7 +152,7 @@ export class Switchyard {
     this.log.info(
       {
         version: table.version,
-        routers: Object.keys(config.config.http.routers).length,
+        routers: config.config.http.routers.size,
         services: table.services.size,
         errors: config.errors.length,
         buildMs: Math.round(buildMs * 100) / 100,

@@ -72,23 +72,23 @@ export class ApiServer {
     if (path === '/api/rawdata') {
       return json(res, 200, {
         version: table.version,
-        routers: status.routers,
-        services: status.services,
+        routers: Object.fromEntries(status.routers),
+        services: Object.fromEntries(status.services),
         errors: table.source.errors.map((e) => ({ ...e, text: formatConfigError(e) })),
       });
     }
-    if (path === '/api/http/routers') return json(res, 200, Object.entries(status.routers).map(([name, r]) => ({ name, ...r })));
+    if (path === '/api/http/routers') return json(res, 200, [...status.routers].map(([name, r]) => ({ name, ...r })));
     if (path === '/api/http/services') {
       const live = await this.liveStats();
       const states = this.states();
-      return json(res, 200, Object.keys(status.services).map((name) => serviceView(table, states, live, name)));
+      return json(res, 200, [...status.services.keys()].map((name) => serviceView(table, states, live, name)));
     }
     const m = /^\/api\/http\/(routers|services)\/(.+)$/.exec(path);
     if (m) {
       const kind = m[1] as 'routers' | 'services';
-      const name = resolveName(m[2]!, Object.keys(status[kind]));
+      const name = resolveName(m[2]!, [...status[kind].keys()]);
       if (name === undefined) return json(res, 404, { error: `no ${kind.slice(0, -1)} named ${m[2]}; names look like app@file` });
-      if (kind === 'routers') return json(res, 200, { name, ...status.routers[name] });
+      if (kind === 'routers') return json(res, 200, { name, ...status.routers.get(name) });
       return json(res, 200, serviceView(table, this.states(), await this.liveStats(), name));
     }
     json(res, 404, { error: `no such endpoint ${path}; try /ping, /api/rawdata, /api/http/routers, /api/http/services` });

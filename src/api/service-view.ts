@@ -50,7 +50,7 @@ function viewOf(url: string, s: ServerState | undefined, stats: ServerStats, wei
  * (this process, or every worker: src/cluster/).
  */
 export function serviceView(table: RoutingTable, states: ReadonlyMap<string, ServerState>, live: LiveStats, name: string): Record<string, unknown> | undefined {
-  const report = table.source.status.services[name];
+  const report = table.source.status.services.get(name);
   if (!report) return undefined;
   const runtime = table.services.get(name);
   const servers: ServerView[] = (runtime?.servers ?? []).map((s) => viewOf(s.url, s.state, live.servers.get(s.state.key) ?? NO_TRAFFIC, s.weight));

@@ -32,8 +32,8 @@ export async function runValidate(configFile: string): Promise<number> {
   await provider.stop();
   const result = validateSnapshots(snapshots, { entryPoints: Object.keys(config.entryPoints) });
   for (const e of result.errors) process.stdout.write(`error: ${formatConfigError(e)}\n`);
-  const routers = Object.keys(result.config.http.routers).length;
-  const services = Object.keys(result.config.http.services).length;
+  const routers = result.config.http.routers.size;
+  const services = result.config.http.services.size;
   if (result.errors.length > 0) {
     process.stdout.write(`${result.errors.length} error${result.errors.length === 1 ? '' : 's'}; ${routers} routers and ${services} services would go live\n`);
     return 1;

@@ -1,8 +1,11 @@
-import type { DynamicConfig } from '../config/dynamic-config.js';
+import type { DynamicConfig, RouterConfig, ServiceConfig } from '../config/dynamic-config.js';
 
-/** What changed in one kind of item between two configs: replaced/added ones, and removed names. */
+/**
+ * What changed in one kind of item between two configs: replaced/added ones, and removed
+ * names (a Map crosses the IPC channel as one: it is structured clone).
+ */
 export interface ItemPatch<T> {
-  set: Record<string, T>;
+  set: Map<string, T>;
   remove: string[];
 }
 
@@ -15,8 +18,8 @@ export interface ItemPatch<T> {
 export interface ConfigPatch {
   /** true: start from an empty config (the worker's first config, or after a restart). */
   full: boolean;
-  routers: ItemPatch<DynamicConfig['http']['routers'][string]>;
-  services: ItemPatch<DynamicConfig['http']['services'][string]>;
+  routers: ItemPatch<RouterConfig>;
+  services: ItemPatch<ServiceConfig>;
 }
 
 export function diffConfig(prev: DynamicConfig | undefined, next: DynamicConfig): ConfigPatch {
@@ -38,17 +41,17 @@ export function applyPatch(prev: DynamicConfig | undefined, patch: ConfigPatch):
   };
 }
 
-function diffItems<T>(prev: Record<string, T> | undefined, next: Record<string, T>): ItemPatch<T> {
-  const set: Record<string, T> = {};
+function diffItems<T>(prev: ReadonlyMap<string, T> | undefined, next: ReadonlyMap<string, T>): ItemPatch<T> {
+  const set = new Map<string, T>();
   const remove: string[] = [];
-  for (const name in next) if (prev?.[name] !== next[name]) set[name] = next[name]!;
-  if (prev) for (const name in prev) if (!(name in next)) remove.push(name);
+  for (const [name, item] of next) if (prev?.get(name) !== item) set.set(name, item);
+  if (prev) for (const name of prev.keys()) if (!next.has(name)) remove.push(name);
   return { set, remove };
 }
 
-function applyItems<T>(prev: Record<string, T> | undefined, patch: ItemPatch<T>): Record<string, T> {
-  const out: Record<string, T> = { ...prev };
-  for (const name of patch.remove) delete out[name];
-  Object.assign(out, patch.set);
+function applyItems<T>(prev: ReadonlyMap<string, T> | undefined, patch: ItemPatch<T>): Map<string, T> {
+  const out = new Map(prev);
+  for (const name of patch.remove) out.delete(name);
+  for (const [name, item] of patch.set) out.set(name, item);
   return out;
 }

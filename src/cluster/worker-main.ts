@@ -28,7 +28,7 @@ function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg);
 }
 
-const NO_STATUS: ValidatedConfig['status'] = { routers: {}, services: {} };
+const NO_STATUS: ValidatedConfig['status'] = { routers: new Map(), services: new Map() };
 
 function handle(msg: ToWorker): void {
   switch (msg.type) {

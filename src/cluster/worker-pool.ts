@@ -1,7 +1,7 @@
 import cluster, { type ClusterSettings, type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { mergeStats, type LiveStats } from '../api/live-stats.js';
-import type { DynamicConfig } from '../config/dynamic-config.js';
+import { emptyConfig, type DynamicConfig } from '../config/dynamic-config.js';
 import type { StaticConfig } from '../config/static-config.js';
 import type { HealthVerdict } from '../runtime/server-state.js';
 import { diffConfig, type ConfigPatch } from './config-patch.js';
@@ -221,7 +221,7 @@ export class WorkerPool {
   /** The worker listens for messages: static config, the whole current config, health, listen. */
   private initialize(slot: Slot): void {
     this.send(slot, { type: 'init', config: this.options.config });
-    const patch: ConfigPatch = diffConfig(undefined, this.shipped ?? { http: { routers: {}, services: {} } });
+    const patch: ConfigPatch = diffConfig(undefined, this.shipped ?? emptyConfig());
     this.send(slot, { type: 'config', version: this.version, patch });
     this.send(slot, { type: 'health', verdicts: this.options.healthSnapshot() });
     this.send(slot, { type: 'listen' });

@@ -68,8 +68,10 @@ export function validateSnapshotsSliced(
 }
 
 function* validationSteps(snapshots: readonly ProviderSnapshot[], options: ValidateOptions): Steps<ValidatedConfig> {
-  const config: DynamicConfig = { http: { routers: {}, services: {} } };
-  const status: ValidatedConfig['status'] = { routers: {}, services: {} };
+  const routersOut = new Map<string, RouterConfig>();
+  const servicesOut = new Map<string, ServiceConfig>();
+  const routerStatus = new Map<string, ItemReport>();
+  const serviceStatus = new Map<string, ItemReport>();
   const errors: ConfigError[] = [];
   // Routers are checked against services once every provider is in (parallel arrays: no pair objects).
   const pendingRouters: Array<Known<RouterConfig>> = [];
@@ -102,8 +104,8 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
       const at = snapshot.origins && origin(`http.services.${name}`);
       const known = recall(serviceCache, provider, name, item, at);
       if (known) {
-        config.http.services[known.qualified] = known.config;
-        status.services[known.qualified] = known.report;
+        servicesOut.set(known.qualified, known.config);
+        serviceStatus.set(known.qualified, known.report);
         continue;
       }
       budget -= MISS_COST;
@@ -113,10 +115,10 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
       if (service) {
         const fresh: Known<ServiceConfig> = { config: service, qualified, origin: at, report: report(provider, [], service, at), item, round: 0 };
         serviceCache.set(provider, name, item, fresh);
-        config.http.services[qualified] = service;
-        status.services[qualified] = fresh.report;
+        servicesOut.set(qualified, service);
+        serviceStatus.set(qualified, fresh.report);
       } else {
-        status.services[qualified] = report(provider, itemErrors, item, at);
+        serviceStatus.set(qualified, report(provider, itemErrors, item, at));
       }
     }
 
@@ -136,13 +138,13 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
         if (!router || itemErrors.length > 0) {
           errors.push(...itemErrors);
           // The report shows the validated form when the fields parsed, else what the provider gave.
-          status.routers[qualified] = report(provider, itemErrors, router ?? item, at);
+          routerStatus.set(qualified, report(provider, itemErrors, router ?? item, at));
           continue;
         }
         known = { config: router, qualified, origin: at, report: report(provider, [], router, at), item, round: 0 };
         routerCache.set(provider, name, item, known);
       }
-      status.routers[known.qualified] = known.report;
+      routerStatus.set(known.qualified, known.report);
       pendingRouters.push(known);
       pendingSnapshots.push(snapshot);
     }
@@ -154,21 +156,22 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
   for (let i = 0; i < pendingRouters.length; i++) {
     if (i % STEP === STEP - 1) yield;
     const { config: router, qualified: name, report: rep } = pendingRouters[i]!;
-    if (config.http.services[router.service]) {
-      config.http.routers[name] = router;
+    if (servicesOut.has(router.service)) {
+      routersOut.set(name, router);
       continue;
     }
     const snapshot = pendingSnapshots[i]!;
-    const known = status.services[router.service];
-    const message = known
+    const reported = serviceStatus.has(router.service);
+    const message = reported
       ? `service ${router.service} is disabled because of its own errors; fix the service`
-      : `service ${router.service} does not exist${closestName(router.service, Object.keys(status.services))}`;
+      : `service ${router.service} does not exist${closestName(router.service, [...serviceStatus.keys()])}`;
     const e: ConfigError = { provider: snapshot.provider, item: `router ${name}`, field: 'service', message, origin: originOf(snapshot.origins, `http.routers.${name.slice(0, name.lastIndexOf('@'))}.service`) };
     errors.push(e);
     // A new report: the cached one stays 'enabled' for the configs where the service exists.
-    status.routers[name] = { ...rep, status: 'disabled', errors: [...rep.errors, formatShort(e)] };
+    routerStatus.set(name, { ...rep, status: 'disabled', errors: [...rep.errors, formatShort(e)] });
   }
-  return { config, status, errors };
+  const config: DynamicConfig = { http: { routers: routersOut, services: servicesOut } };
+  return { config, status: { routers: routerStatus, services: serviceStatus }, errors };
 }
 
 function checkSections(raw: ProviderSnapshot['config'], provider: string, origin: (path: string) => string | undefined, errors: ConfigError[]): void {

@@ -97,14 +97,11 @@ function sameConfig(a: DynamicConfig, b: DynamicConfig): boolean {
   return sameItems(a.http.routers, b.http.routers) && sameItems(a.http.services, b.http.services);
 }
 
-function sameItems<T>(a: Record<string, T>, b: Record<string, T>): boolean {
-  let count = 0;
-  for (const name in a) {
-    count++;
-    const x = a[name];
-    const y = b[name];
+function sameItems<T>(a: ReadonlyMap<string, T>, b: ReadonlyMap<string, T>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, x] of a) {
+    const y = b.get(name);
     if (x !== y && (y === undefined || !isDeepStrictEqual(x, y))) return false;
   }
-  for (const _ in b) count--;
-  return count === 0;
+  return true;
 }

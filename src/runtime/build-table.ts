@@ -59,7 +59,7 @@ export function* buildSteps(source: ValidatedConfig, registry: ServerRegistry, o
 }
 
 function* buildServices(
-  configs: Readonly<Record<string, ServiceConfig>>,
+  configs: ReadonlyMap<string, ServiceConfig>,
   registry: ServerRegistry,
   options: BuildOptions,
   made: ServiceRuntime[],
@@ -69,9 +69,8 @@ function* buildServices(
   /** Previous runtimes of services that are still there but changed. */
   const replaced: ServiceRuntime[] = [];
   let stayed = 0;
-  for (const name of Object.keys(configs)) {
+  for (const [name, config] of configs) {
     if (services.size % STEP === STEP - 1) yield;
-    const config = configs[name]!;
     let service = before?.get(name);
     if (service) stayed++;
     if (service?.config !== config) {

@@ -23,7 +23,7 @@ export const STEP = 64;
  * changed, the previous routes map itself comes back.
  */
 export function* orderRoutes(
-  routers: Readonly<Record<string, RouterConfig>>,
+  routers: ReadonlyMap<string, RouterConfig>,
   services: ReadonlyMap<string, ServiceRuntime>,
   previous: { routes: ReadonlyMap<string, Route>; services: ReadonlyMap<string, ServiceRuntime> } | undefined,
 ): Steps<ReadonlyMap<string, Route>> {
@@ -31,9 +31,8 @@ export function* orderRoutes(
   const added: Ranked[] = [];
   let kept = 0;
   let n = 0;
-  for (const name of Object.keys(routers)) {
+  for (const [name, config] of routers) {
     if (++n % STEP === 0) yield;
-    const config = routers[name]!;
     if (before?.get(name)?.config === config) kept++;
     else added.push({ name, config, priority: config.priority > 0 ? config.priority : config.rule.length });
   }
@@ -50,7 +49,7 @@ export function* orderRoutes(
     if (before) {
       for (const route of before.values()) {
         if (++n % STEP === 0) yield;
-        if (routers[route.name] === route.config) stays.push(route);
+        if (routers.get(route.name) === route.config) stays.push(route);
       }
     }
     ranked = merge(stays, yield* sortSteps(added, byPriority));

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BalancerOptions } from '../balancer/types.js';
-import type { ValidatedConfig } from '../config/dynamic-config.js';
+import { emptyConfig, type ValidatedConfig } from '../config/dynamic-config.js';
 import { runInSlices } from '../time-slices.js';
 import { buildRoutingTable, buildSteps } from './build-table.js';
 import type { RoutingTable } from './routing-table.js';
@@ -43,7 +43,7 @@ export class Runtime {
   ) {
     this.registry = new ServerRegistry(agentOptions, log);
     this.current = buildRoutingTable(
-      { config: { http: { routers: {}, services: {} } }, status: { routers: {}, services: {} }, errors: [] },
+      { config: emptyConfig(), status: { routers: new Map(), services: new Map() }, errors: [] },
       this.registry,
       { version: 0, entryPoints: entryPointNames },
     );

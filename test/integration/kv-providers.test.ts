@@ -165,7 +165,7 @@ describe.each([
     await start();
     const config = sy!.app.currentConfig!;
     expect(config.errors).toEqual([]);
-    const services = Object.entries(config.config.http.services).filter(([n]) => n.endsWith(`@${name}`));
+    const services = [...config.config.http.services].filter(([n]) => n.endsWith(`@${name}`));
     expect(services).toHaveLength(501);
     expect(services.reduce((sum, [, s]) => sum + s.loadBalancer.servers.length, 0)).toBe(5_001);
     expect((await request(`${sy!.url}/live/x`)).body).toBe('a');

@@ -54,7 +54,7 @@ export function providerContract(label: string, makeHarness: () => ProviderHarne
 
     const validated = () => validateSnapshots(latest ? [latest] : [], { entryPoints: ['web'] });
     const servers = (name: string): string[] | undefined =>
-      validated().config.http.services[`${name}@${provider!.name}`]?.loadBalancer.servers.map((s) => s.url);
+      validated().config.http.services.get(`${name}@${provider!.name}`)?.loadBalancer.servers.map((s) => s.url);
 
     beforeEach(async () => {
       harness = makeHarness();
@@ -81,7 +81,7 @@ export function providerContract(label: string, makeHarness: () => ProviderHarne
       await start();
       expect(count).toBeGreaterThanOrEqual(1);
       expect(servers('pre')).toEqual(['http://127.0.0.1:9001']);
-      expect(validated().config.http.routers[`pre@${provider!.name}`]?.service).toBe(`pre@${provider!.name}`);
+      expect(validated().config.http.routers.get(`pre@${provider!.name}`)?.service).toBe(`pre@${provider!.name}`);
     });
 
     it('sees a service added, changed and deleted', async () => {
@@ -173,13 +173,13 @@ export function providerContract(label: string, makeHarness: () => ProviderHarne
         const v = validated();
         const p = provider!.name;
         expect(v.errors.map(formatConfigError)).toEqual([]);
-        expect(v.config.http.routers[`web-app@${p}`]).toEqual({
+        expect(v.config.http.routers.get(`web-app@${p}`)).toEqual({
           entryPoints: ['web'],
           rule: 'Host(`app.localhost`) && PathPrefix(`/api`)',
           priority: 10,
           service: `web-app@${p}`,
         });
-        const webApp = v.config.http.services[`web-app@${p}`]!.loadBalancer;
+        const webApp = v.config.http.services.get(`web-app@${p}`)!.loadBalancer;
         expect(webApp).toMatchObject({
           strategy: 'roundRobin',
           servers: [
@@ -191,14 +191,14 @@ export function providerContract(label: string, makeHarness: () => ProviderHarne
         });
         // Field names come from the dynamic schema, so newer fields (healthCheck) work in any casing too.
         expect(webApp).toMatchObject({ healthCheck: { path: '/health', interval: 5_000, headers: { 'X-Check': 'switchyard' } } });
-        expect(v.config.http.services[`pool@${p}`]?.loadBalancer).toMatchObject({
+        expect(v.config.http.services.get(`pool@${p}`)?.loadBalancer).toMatchObject({
           strategy: 'leastConn',
           servers: [
             { url: 'http://127.0.0.8:8080', weight: 2 },
             { url: 'http://127.0.0.7:8080', weight: 1 },
           ],
         });
-        expect(Object.keys(v.config.http.services).sort()).toEqual([`pool@${p}`, `web-app@${p}`]);
+        expect([...v.config.http.services.keys()].sort()).toEqual([`pool@${p}`, `web-app@${p}`]);
         // A new instance registers under its own id, with no index to coordinate.
         await harness.putKeys!({ 'traefik/http/services/pool/loadBalancer/servers/i-99aa/url': 'http://127.0.0.10:8080' });
         await waitFor(() => servers('pool')?.length === 3, 'the new instance');

@@ -148,9 +148,9 @@ describe('docker provider', () => {
     await Promise.all([run('web-1', labels(9101)), run('web-2', labels(9102)), run('web-3', labels(9103))]);
     const r = await start(provider({ labelPrefix: prefix }));
     expect(r.servers('web')).toEqual(['http://127.0.0.1:9101', 'http://127.0.0.1:9102', 'http://127.0.0.1:9103']);
-    expect(r.validated().config.http.services['web@docker']?.loadBalancer.strategy).toBe('leastConn');
+    expect(r.validated().config.http.services.get('web@docker')?.loadBalancer.strategy).toBe('leastConn');
     // The router every replica declares is one router.
-    expect(Object.keys(r.validated().config.http.routers)).toEqual(['web@docker']);
+    expect([...r.validated().config.http.routers.keys()]).toEqual(['web@docker']);
     expect(errorsOf(r)).toBe('');
     await engine.docker.getContainer(`${prefix}-web-2`).stop({ t: 5 });
     await waitFor(() => r.servers('web')?.length === 2, 'the stopped replica to leave the pool');
@@ -197,14 +197,14 @@ describe('docker provider', () => {
     // The name is normalized for names and hosts: `_` and `.` become `-`.
     const name = `${prefix}-plain-app-v2`;
     expect(r.servers(name)).toEqual(['http://127.0.0.1:8080']);
-    expect(r.validated().config.http.routers[`${name}@docker`]).toEqual({
+    expect(r.validated().config.http.routers.get(`${name}@docker`)).toEqual({
       entryPoints: [],
       rule: `Host(\`${name}.docker.localhost\`)`,
       priority: 0,
       service: `${name}@docker`,
     });
     expect(r.servers(`${prefix}-optout`)).toBeUndefined();
-    expect(r.validated().config.http.routers[`${prefix}-optout@docker`]).toBeUndefined();
+    expect(r.validated().config.http.routers.get(`${prefix}-optout@docker`)).toBeUndefined();
   });
 
   it('exposedByDefault false routes only containers that say enable=true, and events about the others cost no API call', async () => {
@@ -255,18 +255,18 @@ describe('docker provider', () => {
     const r = await start(p);
     const v = validateWith(r, ['web', 'admin']);
     expect(v.errors.map(formatConfigError)).toEqual([]);
-    expect(v.config.http.routers['whoami@docker']).toEqual({
+    expect(v.config.http.routers.get('whoami@docker')).toEqual({
       entryPoints: ['web', 'admin'],
       rule: 'Host(`whoami.localhost`) && PathPrefix(`/api`)',
       priority: 7,
       service: 'whoami@docker',
     });
-    expect(v.config.http.services['whoami@docker']?.loadBalancer).toMatchObject({
+    expect(v.config.http.services.get('whoami@docker')?.loadBalancer).toMatchObject({
       servers: [{ url: 'http://127.0.0.1:8088', weight: 3 }],
       passHostHeader: false,
       sticky: { cookie: { name: 'sy_whoami' } },
     });
-    expect(Object.keys(v.config.http.routers)).toEqual(['whoami@docker']);
+    expect([...v.config.http.routers.keys()]).toEqual(['whoami@docker']);
   });
 
   it('uses the single exposed port when no port label says; otherwise names the container and the label to add', async () => {
@@ -282,7 +282,7 @@ describe('docker provider', () => {
     );
     expect(errors).toContain(`container ${prefix}-two: service ${prefix}-two@docker: loadBalancer.server.port: no port: the container exposes several ports (80, 443)`);
     expect(r.servers(`${prefix}-none`)).toBeUndefined();
-    expect(r.validated().config.http.routers[`${prefix}-none@docker`]).toBeUndefined();
+    expect(r.validated().config.http.routers.get(`${prefix}-none@docker`)).toBeUndefined();
   });
 
   it('keeps the last config while cut off from a tcp:// engine, logs the outage and the recovery once each, and re-lists on reconnect', async () => {

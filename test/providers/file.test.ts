@@ -100,7 +100,7 @@ describe('file provider', () => {
     await writeFile(path.join(h.dir, '.hidden.yaml'), 'garbage: [');
     await start(h.createProvider());
     expect(validated().errors).toEqual([]);
-    expect(Object.keys(validated().config.http.services).sort()).toEqual(['a@file', 'b@file', 'c@file']);
+    expect([...validated().config.http.services.keys()].sort()).toEqual(['a@file', 'b@file', 'c@file']);
   });
 
   it('keeps the last good version of a file that stops parsing, and says where it broke', async () => {
@@ -110,9 +110,9 @@ describe('file provider', () => {
     await waitFor(() => (latest?.errors?.length ?? 0) > 0, 'the syntax error');
     const err = latest!.errors![0]!;
     expect(formatConfigError(err)).toMatch(/app\.yaml:\d+:\d+: .*YAML syntax error.*keeping the last good version/);
-    expect(validated().config.http.services['app@file']!.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:9001', weight: 1 }]);
+    expect(validated().config.http.services.get('app@file')!.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:9001', weight: 1 }]);
     await h.putService('app', ['http://127.0.0.1:9002']);
-    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the fixed file');
+    await waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the fixed file');
     expect(latest!.errors).toEqual([]);
   });
 
@@ -143,7 +143,7 @@ describe('file provider', () => {
     await writeFile(path.join(h.dir, 'a.yaml'), serviceFile('app', [{ url: 'http://127.0.0.1:1' }]));
     await writeFile(path.join(h.dir, 'b.yaml'), serviceFile('app', [{ url: 'http://127.0.0.1:2' }]));
     await start(h.createProvider());
-    expect(validated().config.http.services['app@file']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+    expect(validated().config.http.services.get('app@file')!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
     const text = validated().errors.map(formatConfigError).join('\n');
     expect(text).toMatch(/service app@file: defined twice, in .*a\.yaml:\d+:\d+ and .*b\.yaml:\d+:\d+/);
   });
@@ -153,11 +153,11 @@ describe('file provider', () => {
     await writeFile(file, serviceFile('app', [{ url: 'http://127.0.0.1:1' }]));
     await writeFile(path.join(h.dir, 'other.yaml'), serviceFile('other', []));
     await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
-    expect(Object.keys(validated().config.http.services)).toEqual(['app@file']);
+    expect([...validated().config.http.services.keys()]).toEqual(['app@file']);
     const tmp = path.join(h.dir, '.only.yaml.tmp');
     await writeFile(tmp, serviceFile('app', [{ url: 'http://127.0.0.1:2' }]));
     await rename(tmp, file);
-    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:2', 'the renamed-in file');
+    await waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:2', 'the renamed-in file');
   });
 
   it('keeps the last config when the folder disappears', async () => {
@@ -169,7 +169,7 @@ describe('file provider', () => {
       await writeFile(path.join(h.root, 'poke'), String(Date.now()));
       return true;
     }, 'poke');
-    expect(validated().config.http.services['app@file']).toBeDefined();
+    expect(validated().config.http.services.get('app@file')).toBeDefined();
   });
 
   /** Starts a provider on the harness folder; every snapshot it emits is kept, in order. */
@@ -187,10 +187,10 @@ describe('file provider', () => {
     await h.putService('app', ['http://127.0.0.1:9001']);
     const seen = await startRecording();
     await writeFile(path.join(h.dir, 'app.yaml'), '');
-    await waitFor(() => validated().config.http.services['app@file'] === undefined, 'the emptied file to be believed');
+    await waitFor(() => validated().config.http.services.get('app@file') === undefined, 'the emptied file to be believed');
     // While the emptiness was fresh, no snapshot went without the last good content: the
     // first one without the service is the last one, the file believed empty.
-    const hasApp = (snapshot: ProviderSnapshot): boolean => validateSnapshots([snapshot], { entryPoints: ['web'] }).config.http.services['app@file'] !== undefined;
+    const hasApp = (snapshot: ProviderSnapshot): boolean => validateSnapshots([snapshot], { entryPoints: ['web'] }).config.http.services.get('app@file') !== undefined;
     expect(seen.findIndex((snapshot) => !hasApp(snapshot))).toBe(seen.length - 1);
     expect(seen.length).toBeGreaterThanOrEqual(2);
   });
@@ -203,7 +203,7 @@ describe('file provider', () => {
     // a.yaml rewritten with the same text, b.yaml changed: one parse, and a's item is the same object.
     await h.putService('a', ['http://127.0.0.1:9001']);
     await h.putService('b', ['http://127.0.0.1:9003']);
-    await waitFor(() => validated().config.http.services['b@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9003', 'the change to b');
+    await waitFor(() => validated().config.http.services.get('b@file')?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9003', 'the change to b');
     const after = seen.at(-1)!.config.http!.services!;
     expect(after['a']).toBe(before['a']);
     expect(after['b']).not.toBe(before['b']);
@@ -215,11 +215,11 @@ describe('file provider', () => {
     await rm(h.dir, { recursive: true });
     await mkdir(h.dir);
     await h.putService('app', ['http://127.0.0.1:9002']);
-    await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the new folder\'s file');
+    await waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:9002', 'the new folder\'s file');
     // Several edits later, still followed (the watcher is on the new folder, not the old inode).
     for (const port of [9003, 9004, 9005]) {
       await h.putService('app', [`http://127.0.0.1:${port}`]);
-      await waitFor(() => validated().config.http.services['app@file']?.loadBalancer.servers[0]?.url === `http://127.0.0.1:${port}`, `edit ${port}`);
+      await waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === `http://127.0.0.1:${port}`, `edit ${port}`);
     }
   });
 

@@ -99,8 +99,8 @@ describe('KV keys → dynamic config', () => {
         expect.stringMatching(/^switchyard\/http\/middlewares: http\.middlewares: http\.middlewares is not supported yet/),
       ]),
     );
-    expect(Object.keys(v.config.http.services)).toEqual(['good@redis']);
-    expect(Object.keys(v.config.http.routers)).toEqual(['good@redis']);
+    expect([...v.config.http.services.keys()]).toEqual(['good@redis']);
+    expect([...v.config.http.routers.keys()]).toEqual(['good@redis']);
   });
 
   it('accepts numeric and boolean strings where the schema wants numbers and booleans', () => {
@@ -113,8 +113,8 @@ describe('KV keys → dynamic config', () => {
       'switchyard/http/services/a/loadBalancer/passHostHeader': 'false',
     });
     expect(v.errors).toEqual([]);
-    expect(v.config.http.routers['a@redis']?.priority).toBe(7);
-    expect(v.config.http.services['a@redis']?.loadBalancer).toMatchObject({ servers: [{ url: 'http://127.0.0.1:1', weight: 0 }], passHostHeader: false });
+    expect(v.config.http.routers.get('a@redis')?.priority).toBe(7);
+    expect(v.config.http.services.get('a@redis')?.loadBalancer).toMatchObject({ servers: [{ url: 'http://127.0.0.1:1', weight: 0 }], passHostHeader: false });
   });
 });
 

@@ -28,7 +28,7 @@ export class ProviderRun {
 
   /** Server URLs of service `name`, or undefined when it is not (validly) there. */
   servers(name: string): string[] | undefined {
-    return this.validated().config.http.services[`${name}@${this.provider.name}`]?.loadBalancer.servers.map((s) => s.url);
+    return this.validated().config.http.services.get(`${name}@${this.provider.name}`)?.loadBalancer.servers.map((s) => s.url);
   }
 
   serviceCount(): number {

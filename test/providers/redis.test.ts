@@ -205,7 +205,7 @@ describe('redis provider', () => {
     expect(text).toContain(`${ROOT}/http/services/badurl/loadBalancer/servers/0/url: service badurl@redis: loadBalancer.servers[0].url: expected an absolute URL`);
     expect(text).toContain(`${ROOT}/http/routers/badrule/rule: router badrule@redis: rule:`);
     expect(r.servers('good')).toEqual(['http://127.0.0.1:9001']);
-    expect(r.validated().config.http.routers['good@redis']).toBeDefined();
-    expect(r.validated().config.http.routers['badrule@redis']).toBeUndefined();
+    expect(r.validated().config.http.routers.get('good@redis')).toBeDefined();
+    expect(r.validated().config.http.routers.get('badrule@redis')).toBeUndefined();
   });
 });

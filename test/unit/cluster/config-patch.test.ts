@@ -6,7 +6,9 @@ const router = (rule: string, service = 'app@file'): RouterConfig => ({ entryPoi
 const service = (url: string): ServiceConfig => ({
   loadBalancer: { strategy: 'roundRobin', servers: [{ url, weight: 1 }], passHostHeader: true, retries: 1, retryBodyLimit: 65536, slowStart: 0, panicThreshold: 0 },
 });
-const config = (routers: Record<string, RouterConfig>, services: Record<string, ServiceConfig>): DynamicConfig => ({ http: { routers, services } });
+const config = (routers: Record<string, RouterConfig>, services: Record<string, ServiceConfig>): DynamicConfig => ({
+  http: { routers: new Map(Object.entries(routers)), services: new Map(Object.entries(services)) },
+});
 
 /** What crosses the IPC channel: a structured clone, as `serialization: 'advanced'` makes it. */
 const overTheWire = <T>(v: T): T => structuredClone(v);
@@ -27,24 +29,24 @@ describe('config patches between the primary and a worker', () => {
     const next = config({ a, c: router('Host(`c`)') }, { 'app@file': app, 'other@file': service('http://127.0.0.1:3') });
     const patch = overTheWire(diffConfig(prev, next));
     expect(patch.full).toBe(false);
-    expect(Object.keys(patch.routers.set)).toEqual(['c']);
+    expect([...patch.routers.set.keys()]).toEqual(['c']);
     expect(patch.routers.remove).toEqual(['b']);
-    expect(Object.keys(patch.services.set)).toEqual(['other@file']);
+    expect([...patch.services.set.keys()]).toEqual(['other@file']);
     expect(patch.services.remove).toEqual([]);
 
     const workerPrev = overTheWire(prev);
     const patched = applyPatch(workerPrev, patch);
     expect(patched).toEqual(next);
     // Identity of unchanged items is what lets the worker's runtime reuse them.
-    expect(patched.http.routers.a).toBe(workerPrev.http.routers.a);
-    expect(patched.http.services['app@file']).toBe(workerPrev.http.services['app@file']);
+    expect(patched.http.routers.get('a')).toBe(workerPrev.http.routers.get('a'));
+    expect(patched.http.services.get('app@file')).toBe(workerPrev.http.services.get('app@file'));
     // The previous config is not modified: a table built from it may still be serving.
-    expect(Object.keys(workerPrev.http.routers)).toEqual(['a', 'b']);
+    expect([...workerPrev.http.routers.keys()]).toEqual(['a', 'b']);
   });
 
   it('an unchanged config patches nothing', () => {
     const prev = config({ a: router('Host(`a`)') }, { 'app@file': service('http://127.0.0.1:1') });
-    const patch = diffConfig(prev, config({ ...prev.http.routers }, { ...prev.http.services }));
-    expect(patch).toEqual({ full: false, routers: { set: {}, remove: [] }, services: { set: {}, remove: [] } });
+    const patch = diffConfig(prev, config(Object.fromEntries(prev.http.routers), Object.fromEntries(prev.http.services)));
+    expect(patch).toEqual({ full: false, routers: { set: new Map(), remove: [] }, services: { set: new Map(), remove: [] } });
   });
 });

@@ -15,8 +15,8 @@ describe('validateSnapshots', () => {
   it('qualifies names with the provider and fills Traefik defaults', () => {
     const r = validateSnapshots([snap({ routers: { app: { rule: 'Host(`a`)', service: 'app' } }, services: { app: goodService } })], EPS);
     expect(r.errors).toEqual([]);
-    expect(r.config.http.routers['app@file']).toEqual({ entryPoints: [], rule: 'Host(`a`)', priority: 0, service: 'app@file' });
-    expect(r.config.http.services['app@file']!.loadBalancer).toEqual({
+    expect(r.config.http.routers.get('app@file')).toEqual({ entryPoints: [], rule: 'Host(`a`)', priority: 0, service: 'app@file' });
+    expect(r.config.http.services.get('app@file')!.loadBalancer).toEqual({
       strategy: 'roundRobin',
       servers: [{ url: 'http://127.0.0.1:9001', weight: 1 }],
       passHostHeader: true,
@@ -25,7 +25,7 @@ describe('validateSnapshots', () => {
       slowStart: 0,
       panicThreshold: 0,
     });
-    expect(r.status.routers['app@file']!.status).toBe('enabled');
+    expect(r.status.routers.get('app@file')!.status).toBe('enabled');
   });
 
   it('lets a router name another provider\'s service', () => {
@@ -34,7 +34,7 @@ describe('validateSnapshots', () => {
       EPS,
     );
     expect(r.errors).toEqual([]);
-    expect(r.config.http.routers['app@file']!.service).toBe('api@redis');
+    expect(r.config.http.routers.get('app@file')!.service).toBe('api@redis');
   });
 
   it.each([
@@ -45,7 +45,7 @@ describe('validateSnapshots', () => {
     ['random', 'random'],
   ])('accepts strategy %s as %s', (given, expected) => {
     const r = validateSnapshots([snap({ services: { app: { loadBalancer: { strategy: given, servers: [] } } } })], EPS);
-    expect(r.config.http.services['app@file']!.loadBalancer.strategy).toBe(expected);
+    expect(r.config.http.services.get('app@file')!.loadBalancer.strategy).toBe(expected);
   });
 
   it('accepts string numbers and booleans (as KV stores deliver them)', () => {
@@ -54,7 +54,7 @@ describe('validateSnapshots', () => {
       EPS,
     );
     expect(r.errors).toEqual([]);
-    expect(r.config.http.services['app@file']!.loadBalancer).toMatchObject({ passHostHeader: false, servers: [{ weight: 3 }] });
+    expect(r.config.http.services.get('app@file')!.loadBalancer).toMatchObject({ passHostHeader: false, servers: [{ weight: 3 }] });
   });
 
   it('drops only the bad items, each with an error naming item, field and place', () => {
@@ -81,8 +81,8 @@ describe('validateSnapshots', () => {
       ],
       EPS,
     );
-    expect(Object.keys(r.config.http.routers)).toEqual(['good@file']);
-    expect(Object.keys(r.config.http.services)).toEqual(['good@file']);
+    expect([...r.config.http.routers.keys()]).toEqual(['good@file']);
+    expect([...r.config.http.services.keys()]).toEqual(['good@file']);
     const text = r.errors.map(formatConfigError);
     expect(text).toContainEqual(expect.stringMatching(/router badRule@file: rule: column 14: unknown matcher "Pth"/));
     expect(text).toContainEqual(expect.stringMatching(/router noService@file: service: service missing@file does not exist/));
@@ -90,13 +90,13 @@ describe('validateSnapshots', () => {
     expect(text).toContainEqual(expect.stringMatching(/service badStrategy@file: loadBalancer\.strategy: unknown strategy "fastest"/));
     expect(text).toContainEqual(expect.stringMatching(/^dyn\.yaml:9:18: service badUrl@file: loadBalancer\.servers\[0\]\.url: expected an absolute URL/));
     expect(text).toContainEqual(expect.stringMatching(/service badWeight@file: loadBalancer\.servers\[0\]\.weight: /));
-    expect(r.status.services['badUrl@file']!.status).toBe('disabled');
-    expect(r.status.routers['noService@file']!.errors[0]).toMatch(/does not exist/);
+    expect(r.status.services.get('badUrl@file')!.status).toBe('disabled');
+    expect(r.status.routers.get('noService@file')!.errors[0]).toMatch(/does not exist/);
   });
 
   it('disables a router whose service is itself invalid, saying why', () => {
     const r = validateSnapshots([snap({ routers: { app: { rule: 'Path(`/`)', service: 'app' } }, services: { app: { loadBalancer: { strategy: 'x' } } } })], EPS);
-    expect(r.config.http.routers).toEqual({});
+    expect(r.config.http.routers.size).toBe(0);
     expect(r.errors.map(formatConfigError)).toContainEqual(expect.stringMatching(/service app@file is disabled because of its own errors/));
   });
 
@@ -114,7 +114,7 @@ describe('validateSnapshots', () => {
     [{ rule: 'Path(`/`)', service: 'a', entrypoints: ['web'] }, /unknown field "entrypoints".*case-sensitive/],
   ])('rejects router %j', (router, message) => {
     const r = validateSnapshots([snap({ routers: { x: router }, services: { a: goodService } })], EPS);
-    expect(r.config.http.routers).toEqual({});
+    expect(r.config.http.routers.size).toBe(0);
     expect(r.errors.map(formatConfigError).join('\n')).toMatch(message);
   });
 
@@ -132,20 +132,20 @@ describe('validateSnapshots', () => {
     [{}, /loadBalancer: /],
   ])('rejects service %j', (service, message) => {
     const r = validateSnapshots([snap({ services: { x: service } })], EPS);
-    expect(r.config.http.services).toEqual({});
+    expect(r.config.http.services.size).toBe(0);
     expect(r.errors.map(formatConfigError).join('\n')).toMatch(message);
   });
 
   it('gives a sticky cookie a default name that does not reveal the service', () => {
     const r = validateSnapshots([snap({ services: { app: { loadBalancer: { servers: [], sticky: { cookie: {} } } } } })], EPS);
-    const cookie = r.config.http.services['app@file']!.loadBalancer.sticky!.cookie!;
+    const cookie = r.config.http.services.get('app@file')!.loadBalancer.sticky!.cookie!;
     expect(cookie.name).toMatch(/^_[0-9a-f]{6}$/);
     expect(cookie).toMatchObject({ httpOnly: true, secure: false, path: '/', maxAge: 0 });
   });
 
   it('reports unsupported sections without dropping the rest', () => {
     const r = validateSnapshots([{ provider: 'file', config: { tcp: {}, http: { middlewares: {}, services: { app: goodService } } } as never }], EPS);
-    expect(Object.keys(r.config.http.services)).toEqual(['app@file']);
+    expect([...r.config.http.services.keys()]).toEqual(['app@file']);
     expect(r.errors.map((e) => e.message)).toEqual([expect.stringMatching(/tcp is not supported yet/), expect.stringMatching(/http.middlewares is not supported yet/)]);
   });
 

@@ -16,15 +16,15 @@ describe('validation reuse across reloads', () => {
     const a = validateSnapshots([snap({ services: { s: service } })], EPS);
     const b = validateSnapshots([snap({ services: { s: service } })], EPS);
     const c = validateSnapshots([snap({ services: { s: structuredClone(service) } })], EPS);
-    expect(b.config.http.services['s@cachetest']).toBe(a.config.http.services['s@cachetest']);
-    expect(c.config.http.services['s@cachetest']).toBe(a.config.http.services['s@cachetest']);
+    expect(b.config.http.services.get('s@cachetest')).toBe(a.config.http.services.get('s@cachetest'));
+    expect(c.config.http.services.get('s@cachetest')).toBe(a.config.http.services.get('s@cachetest'));
   });
 
   it('validates a changed item again', () => {
     const a = validateSnapshots([snap({ services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } })], EPS);
     const b = validateSnapshots([snap({ services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:2' }] } } } })], EPS);
-    expect(b.config.http.services['s@cachetest']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:2');
-    expect(a.config.http.services['s@cachetest']!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
+    expect(b.config.http.services.get('s@cachetest')!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:2');
+    expect(a.config.http.services.get('s@cachetest')!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
   });
 
   it('never caches an invalid item: its error follows the item when lines move', () => {
@@ -47,11 +47,11 @@ describe('validation reuse across reloads', () => {
     const service = { loadBalancer: { servers: [] } };
     validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], EPS);
     const r = validateSnapshots([snap({ routers: { r: router } })], EPS);
-    expect(r.config.http.routers).toEqual({});
-    expect(r.status.routers['r@cachetest']!.status).toBe('disabled');
+    expect(r.config.http.routers.size).toBe(0);
+    expect(r.status.routers.get('r@cachetest')!.status).toBe('disabled');
     // …and enabled again when the service is back: the cached report was not touched.
     const back = validateSnapshots([snap({ routers: { r: router }, services: { s: service } })], EPS);
-    expect(back.status.routers['r@cachetest']).toMatchObject({ status: 'enabled', errors: [] });
+    expect(back.status.routers.get('r@cachetest')).toMatchObject({ status: 'enabled', errors: [] });
   });
 
   it('reuses an unchanged item\'s status report, and gives it a new one when the item moved in its file', () => {
@@ -60,10 +60,10 @@ describe('validation reuse across reloads', () => {
     const a = validateSnapshots([snap({ services: { moving: service } }, at(3))], EPS);
     const b = validateSnapshots([snap({ services: { moving: structuredClone(service) } }, at(3))], EPS);
     const c = validateSnapshots([snap({ services: { moving: service } }, at(9))], EPS);
-    expect(b.status.services['moving@cachetest']).toBe(a.status.services['moving@cachetest']);
-    expect(c.status.services['moving@cachetest']!.origin).toBe('f.yaml:9:3');
-    expect(a.status.services['moving@cachetest']!.origin).toBe('f.yaml:3:3');
-    expect(c.config.http.services['moving@cachetest']).toBe(a.config.http.services['moving@cachetest']);
+    expect(b.status.services.get('moving@cachetest')).toBe(a.status.services.get('moving@cachetest'));
+    expect(c.status.services.get('moving@cachetest')!.origin).toBe('f.yaml:9:3');
+    expect(a.status.services.get('moving@cachetest')!.origin).toBe('f.yaml:3:3');
+    expect(c.config.http.services.get('moving@cachetest')).toBe(a.config.http.services.get('moving@cachetest'));
   });
 
   it('validates an item again after a round without it', () => {
@@ -71,8 +71,8 @@ describe('validation reuse across reloads', () => {
     const a = validateSnapshots([snap({ services: { gone: service } })], EPS);
     validateSnapshots([snap({ services: {} })], EPS);
     const b = validateSnapshots([snap({ services: { gone: service } })], EPS);
-    expect(b.config.http.services['gone@cachetest']).toEqual(a.config.http.services['gone@cachetest']);
-    expect(b.config.http.services['gone@cachetest']).not.toBe(a.config.http.services['gone@cachetest']);
+    expect(b.config.http.services.get('gone@cachetest')).toEqual(a.config.http.services.get('gone@cachetest'));
+    expect(b.config.http.services.get('gone@cachetest')).not.toBe(a.config.http.services.get('gone@cachetest'));
   });
 });
 

@@ -10,8 +10,14 @@ function snapshot(provider: string, n: number, size = 1): ProviderSnapshot {
   for (let i = 0; i < size; i++) services[`s${i}`] = { loadBalancer: { servers: [{ url: `http://10.${n}.${i >> 8}.${i & 255}` }] } };
   return { provider, config: { http: { services } } };
 }
+/**
+ * Items in a snapshot that validation cannot finish in one 5 ms slice (a 10,000-router first
+ * load takes ~80 ms), so that a test can act while it is under way.
+ */
+const MANY = 20_000;
+
 const generation = (c: ValidatedConfig): number => {
-  const marker = Object.entries(c.config.http.services).find(([name]) => name.startsWith('marker@'))![1];
+  const marker = [...c.config.http.services].find(([name]) => name.startsWith('marker@'))![1];
   return Number(new URL(marker.loadBalancer.servers[0]!.url).port) - 1000;
 };
 
@@ -23,11 +29,11 @@ describe('ConfigWatcher', () => {
   it('hands on configs oldest first and the newest last when updates overtake a validation', async () => {
     const seen: number[] = [];
     const w = watcher((c) => void seen.push(generation(c)));
-    w.update(snapshot('watch1', 1, 3000));
+    w.update(snapshot('watch1', 1, MANY));
     const first = w.flush();
-    await nextTurn(); // validation of 3,000 new items is under way
+    await nextTurn(); // validation of the new items is under way
     for (let n = 2; n <= 4; n++) {
-      w.update(snapshot('watch1', n, 3000));
+      w.update(snapshot('watch1', n, MANY));
       await nextTurn();
     }
     await first;
@@ -70,7 +76,7 @@ describe('ConfigWatcher', () => {
   it('hands on nothing after stop()', async () => {
     const seen: number[] = [];
     const w = watcher((c) => void seen.push(generation(c)));
-    w.update(snapshot('watch4', 1, 2000));
+    w.update(snapshot('watch4', 1, MANY));
     const pending = w.flush();
     await nextTurn();
     w.stop();

@@ -162,8 +162,8 @@ describe('table build reuse', () => {
 
     // A build overtaken after it made its new services: abandoned before its last step.
     const steps = buildSteps(v2, reg, { version: 2, entryPoints: EPS, previous: t1, spare });
-    const addedConfig = v2.config.http.services['added@reuse6']!;
-    const otherConfig = v2.config.http.services['other@reuse6']!;
+    const addedConfig = v2.config.http.services.get('added@reuse6')!;
+    const otherConfig = v2.config.http.services.get('other@reuse6')!;
     // Its services are made in its first steps (one pause before each new one); routers follow.
     for (let i = 0; i < 10; i++) expect(steps.next().done).toBe(false);
     // A build under way keeps what it made to itself; an abandoned one hands it to `spare`.
