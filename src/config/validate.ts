@@ -276,6 +276,8 @@ function validateRouter(
       itemErrors.push({ provider, item: label, field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${entryPoints.join(', ')}`, origin: origin(`${base}.entryPoints.${i}`) });
     }
   }
+  // No entry points (the usual router: every entry point) as one shared list, not one per router.
+  if (r.entryPoints.length === 0) r.entryPoints = EVERY_ENTRY_POINT;
   // zod's output is a fresh object with these four fields in this order: kept, not copied.
   // The service's qualified name is the string validation already made for it (when it is this
   // provider's and known): an equal new string would cost a string-table lookup at every use as a key.
@@ -292,6 +294,9 @@ function recall<C>(cache: ItemCache<Known<C>>, provider: string, name: string, i
   cache.set(provider, name, item, moved);
   return moved;
 }
+
+/** The entryPoints of every router that names none (frozen: validated configs are shared, never edited). */
+const EVERY_ENTRY_POINT: string[] = Object.freeze([]) as unknown as string[];
 
 /** The errors list of every report without errors (frozen: reports are shared, never edited). */
 const NO_ERRORS: string[] = Object.freeze([]) as unknown as string[];

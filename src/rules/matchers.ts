@@ -44,11 +44,12 @@ function tokenArg(args: readonly string[], index: number, what: string): string 
   return value;
 }
 
-function pathArgs(args: readonly string[]): string[] {
-  return args.map((p, i) => {
-    if (!p.startsWith('/')) throw new MatcherArgError(i, `path ${JSON.stringify(p)} must start with "/"`);
-    return p;
-  });
+/** Checks that every argument is a path; returns them as they are. */
+function pathArgs(args: readonly string[]): readonly string[] {
+  for (let i = 0; i < args.length; i++) {
+    if (!args[i]!.startsWith('/')) throw new MatcherArgError(i, `path ${JSON.stringify(args[i])} must start with "/"`);
+  }
+  return args;
 }
 
 /**

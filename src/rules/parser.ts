@@ -50,8 +50,9 @@ export function parseRuleWith<N>(rule: string, builder: RuleBuilder<N>): N {
 
 /**
  * The arguments of the matcher being read and their columns: arrays shared by every parse (a
- * parse runs to the end without starting another). A matcher gets an exact-size copy of the
- * values; an array grown by push from empty reserves 17 slots.
+ * parse runs to the end without starting another), filled from index 0 and never emptied
+ * (`length = 0` frees the backing store, and the next push allocates 17 slots again). A
+ * matcher gets an exact-size copy of the values.
  */
 const argValues: string[] = [];
 const argColumns: number[] = [];
@@ -120,17 +121,17 @@ class Parser<N> {
     if (lx.peek() !== '(') this.fail(lx.column, `expected "(" after ${canonical}, got ${this.describeCurrent()}`);
     lx.advance();
 
-    argValues.length = 0;
-    argColumns.length = 0;
+    let count = 0;
     if (lx.peek() !== ')') {
       for (;;) {
         if (lx.peek() !== 'string') {
-          const where = argValues.length === 0 ? `for ${canonical}` : `after "," in ${canonical}`;
+          const where = count === 0 ? `for ${canonical}` : `after "," in ${canonical}`;
           const quoteHint = lx.peek() === 'ident' ? ' (arguments must be quoted with backticks or double quotes)' : '';
           this.fail(lx.column, `expected a quoted argument ${where}, got ${this.describeCurrent()}${quoteHint}`);
         }
-        argValues.push(lx.value);
-        argColumns.push(lx.column);
+        argValues[count] = lx.value;
+        argColumns[count] = lx.column;
+        count++;
         lx.advance();
         if (lx.peek() !== ',') break;
         lx.advance();
@@ -140,9 +141,9 @@ class Parser<N> {
       this.fail(lx.column, `expected ")" after arguments of ${canonical}, got ${this.describeCurrent()}`);
     }
 
-    const arity = arityError(canonical, argValues.length);
+    const arity = arityError(canonical, count);
     if (arity !== undefined) this.fail(column, arity);
-    const args = argValues.slice();
+    const args = argValues.slice(0, count);
     let node: N;
     try {
       node = this.builder.matcher(canonical, args, column);

@@ -7,7 +7,7 @@ import { HostIndex } from './host-index.js';
 import { MapDraft } from './map-draft.js';
 import { orderRoutes, STEP } from './route-order.js';
 import { RouterSet, type Route, type RoutingTable, type ServiceRuntime } from './routing-table.js';
-import { ServicePool } from './service-pool.js';
+import { ServicePool, type PanicListener } from './service-pool.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { ServerState } from './server-state.js';
 import type { SpareServices } from './spare-services.js';
@@ -18,7 +18,7 @@ export interface BuildOptions {
   entryPoints: readonly string[];
   balancer?: BalancerOptions;
   /** A pool entered or left panic mode (too few servers available). */
-  onPanic?: (service: string, panic: boolean, available: number, total: number) => void;
+  onPanic?: PanicListener;
   /** The table this one replaces: its services and routes whose config is the same object are reused. */
   previous?: RoutingTable;
   /** Services of builds abandoned since `previous` (reused alike); this build adds the ones it made if it is abandoned too. */
@@ -96,8 +96,6 @@ function servicesGone(before: ReadonlyMap<string, ServiceRuntime>, services: Rea
 
 function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, options: BuildOptions): ServiceRuntime {
   const lb = config.loadBalancer;
-  // Not `options` itself in the closure: it holds the previous table, and a pool outlives its build.
-  const { onPanic } = options;
   const servers: BalancerServer[] = lb.servers.map((s) => ({
     url: s.url,
     weight: s.weight,
@@ -109,7 +107,8 @@ function newServiceRuntime(name: string, config: ServiceConfig, registry: Server
     registry.pool(name),
     lb, // the pool policy (slowStart, panicThreshold): immutable validated config, no copy per service
     options.balancer,
-    (panic, available, total) => onPanic?.(name, panic, available, total),
+    name,
+    options.onPanic,
   );
   return {
     name,

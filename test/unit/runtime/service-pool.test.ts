@@ -19,7 +19,8 @@ function setup(urls: string[], opts: { slowStart?: number; panicThreshold?: numb
     registry.pool('svc@t'),
     { slowStart: opts.slowStart ?? 0, panicThreshold: opts.panicThreshold ?? 0 },
     undefined,
-    (p) => panics.push(p),
+    'svc@t',
+    (_service, p) => panics.push(p),
     clock,
   );
   const count = (n: number): Record<string, number> => {
