@@ -110,15 +110,15 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
       }
       budget -= MISS_COST;
       const qualified = qualify(name, provider);
-      const { service, itemErrors } = validateService(provider, name, qualified, item, origin);
-      errors.push(...itemErrors);
+      const before = errors.length;
+      const service = validateService(provider, name, qualified, item, origin, errors);
       if (service) {
-        const fresh: Known<ServiceConfig> = { config: service, qualified, origin: at, report: report(provider, [], service, at), item, round: 0 };
+        const fresh: Known<ServiceConfig> = { config: service, qualified, origin: at, report: report(provider, NO_CONFIG_ERRORS, service, at), item, round: 0 };
         serviceCache.set(provider, name, item, fresh);
         servicesOut.set(qualified, service);
         serviceStatus.set(qualified, fresh.report);
       } else {
-        serviceStatus.set(qualified, report(provider, itemErrors, item, at));
+        serviceStatus.set(qualified, report(provider, errors.slice(before), item, at));
       }
     }
 
@@ -134,14 +134,14 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
       if (!known) {
         budget -= MISS_COST;
         const qualified = qualify(name, provider);
-        const { router, itemErrors } = validateRouter(provider, name, qualified, item, origin, options.entryPoints);
-        if (!router || itemErrors.length > 0) {
-          errors.push(...itemErrors);
+        const before = errors.length;
+        const router = validateRouter(provider, name, qualified, item, origin, options.entryPoints, errors);
+        if (!router || errors.length > before) {
           // The report shows the validated form when the fields parsed, else what the provider gave.
-          routerStatus.set(qualified, report(provider, itemErrors, router ?? item, at));
+          routerStatus.set(qualified, report(provider, errors.slice(before), router ?? item, at));
           continue;
         }
-        known = { config: router, qualified, origin: at, report: report(provider, [], router, at), item, round: 0 };
+        known = { config: router, qualified, origin: at, report: report(provider, NO_CONFIG_ERRORS, router, at), item, round: 0 };
         routerCache.set(provider, name, item, known);
       }
       routerStatus.set(known.qualified, known.report);
@@ -187,7 +187,14 @@ function checkSections(raw: ProviderSnapshot['config'], provider: string, origin
   }
 }
 
-/** An item through its zod schema, with the name check services and routers share. */
+// Validating an item pushes its errors onto the round's list (the caller takes the item's own
+// from where the list stood) and builds the strings of a message only for an error: the usual
+// item allocates no error list, result wrapper, label or path.
+
+const labelOf = (kind: 'service' | 'router', qualified: string): string => `${kind} ${qualified}`;
+const baseOf = (kind: 'service' | 'router', name: string): string => `http.${kind}s.${name}`;
+
+/** An item through its zod schema, with the name check services and routers share; undefined when the fields did not parse. */
 function parseItem<T>(
   kind: 'service' | 'router',
   schema: z.ZodType<T>,
@@ -196,32 +203,31 @@ function parseItem<T>(
   qualified: string,
   item: unknown,
   origin: (path: string) => string | undefined,
-): { data: T | undefined; itemErrors: ConfigError[]; label: string; base: string } {
-  const label = `${kind} ${qualified}`;
-  const base = `http.${kind}s.${name}`;
-  const itemErrors: ConfigError[] = [];
+  errors: ConfigError[],
+): T | undefined {
   if (name.includes('@')) {
-    itemErrors.push({ provider, item: label, field: '', message: `a ${kind} name must not contain "@"; the provider suffix is added for you`, origin: origin(base) });
+    errors.push({ provider, item: labelOf(kind, qualified), field: '', message: `a ${kind} name must not contain "@"; the provider suffix is added for you`, origin: origin(baseOf(kind, name)) });
   }
   const parsed = schema.safeParse(item ?? {});
-  if (!parsed.success) {
-    for (const i of issuesOf(parsed.error)) {
-      itemErrors.push({ provider, item: label, field: i.field, message: i.message, origin: origin(dottedPath(base, i.path)) });
-    }
-    return { data: undefined, itemErrors, label, base };
+  if (parsed.success) return parsed.data;
+  for (const i of issuesOf(parsed.error)) {
+    errors.push({ provider, item: labelOf(kind, qualified), field: i.field, message: i.message, origin: origin(dottedPath(baseOf(kind, name), i.path)) });
   }
-  return { data: parsed.data, itemErrors, label, base };
+  return undefined;
 }
 
+/** The validated service, or undefined when it has errors (pushed onto `errors`). */
 function validateService(
   provider: string,
   name: string,
   qualified: string,
   item: unknown,
   origin: (path: string) => string | undefined,
-): { service: ServiceConfig | undefined; itemErrors: ConfigError[] } {
-  const { data, itemErrors, label, base } = parseItem('service', compiledItemSchemas().service, provider, name, qualified, item, origin);
-  if (!data) return { service: undefined, itemErrors };
+  errors: ConfigError[],
+): ServiceConfig | undefined {
+  const before = errors.length;
+  const data = parseItem('service', compiledItemSchemas().service, provider, name, qualified, item, origin, errors);
+  if (!data) return undefined;
   const lb = data.loadBalancer;
   // One server cannot be listed twice: no second URL parse for the usual service.
   if (lb.servers.length > 1) {
@@ -229,12 +235,12 @@ function validateService(
     lb.servers.forEach((s, i) => {
       const normal = new URL(s.url).href;
       if (seen.has(normal)) {
-        itemErrors.push({ provider, item: label, field: `loadBalancer.servers[${i}].url`, message: `server ${s.url} is listed twice; list each server once and use weight to give it a bigger share`, origin: origin(`${base}.loadBalancer.servers.${i}.url`) });
+        errors.push({ provider, item: labelOf('service', qualified), field: `loadBalancer.servers[${i}].url`, message: `server ${s.url} is listed twice; list each server once and use weight to give it a bigger share`, origin: origin(`${baseOf('service', name)}.loadBalancer.servers.${i}.url`) });
       }
       seen.add(normal);
     });
   }
-  if (itemErrors.length > 0) return { service: undefined, itemErrors };
+  if (errors.length > before) return undefined;
   // Built anew even when zod's output has the same fields: keeping zod's objects was tried and
   // measured no faster (bench/RESULTS.md, "Cold load, second pass").
   const cookie = lb.sticky?.cookie;
@@ -251,7 +257,7 @@ function validateService(
   if (lb.healthCheck) loadBalancer.healthCheck = lb.healthCheck;
   if (lb.passiveHealthCheck) loadBalancer.passiveHealthCheck = lb.passiveHealthCheck;
   if (cookie) loadBalancer.sticky = { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } };
-  return { service: { loadBalancer }, itemErrors };
+  return { loadBalancer };
 }
 
 function validateRouter(
@@ -261,19 +267,21 @@ function validateRouter(
   item: unknown,
   origin: (path: string) => string | undefined,
   entryPoints: readonly string[],
-): { router: RouterConfig | undefined; itemErrors: ConfigError[] } {
-  // `router` is set whenever the fields parsed; it is valid only without itemErrors.
-  const { data: r, itemErrors, label, base } = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin);
-  if (!r) return { router: undefined, itemErrors };
+  errors: ConfigError[],
+): RouterConfig | undefined {
+  // The router is returned whenever the fields parsed; it is valid only if it pushed no errors.
+  const r = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin, errors);
+  if (!r) return undefined;
   try {
     compiledRule(r.rule);
   } catch (err) {
     if (!(err instanceof RuleError)) throw err;
-    itemErrors.push({ provider, item: label, field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${base}.rule`) });
+    errors.push({ provider, item: labelOf('router', qualified), field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${baseOf('router', name)}.rule`) });
   }
-  for (const [i, ep] of r.entryPoints.entries()) {
+  for (let i = 0; i < r.entryPoints.length; i++) {
+    const ep = r.entryPoints[i]!;
     if (!entryPoints.includes(ep)) {
-      itemErrors.push({ provider, item: label, field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${entryPoints.join(', ')}`, origin: origin(`${base}.entryPoints.${i}`) });
+      errors.push({ provider, item: labelOf('router', qualified), field: `entryPoints[${i}]`, message: `unknown entry point ${JSON.stringify(ep)}; the static config defines ${entryPoints.join(', ')}`, origin: origin(`${baseOf('router', name)}.entryPoints.${i}`) });
     }
   }
   // No entry points (the usual router: every entry point) as one shared list, not one per router.
@@ -282,7 +290,7 @@ function validateRouter(
   // The service's qualified name is the string validation already made for it (when it is this
   // provider's and known): an equal new string would cost a string-table lookup at every use as a key.
   r.service = (!r.service.includes('@') && serviceCache.peek(provider, r.service)?.qualified) || qualify(r.service, provider);
-  return { router: r, itemErrors };
+  return r;
 }
 
 /** What validation made of an unchanged item; its report follows it when its place in the source moved. */
@@ -300,8 +308,10 @@ const EVERY_ENTRY_POINT: string[] = Object.freeze([]) as unknown as string[];
 
 /** The errors list of every report without errors (frozen: reports are shared, never edited). */
 const NO_ERRORS: string[] = Object.freeze([]) as unknown as string[];
+/** What a valid item's report is made from (not a new empty list per item). */
+const NO_CONFIG_ERRORS: readonly ConfigError[] = Object.freeze([]);
 
-function report(provider: string, errs: ConfigError[], config: unknown, origin: string | undefined): ItemReport {
+function report(provider: string, errs: readonly ConfigError[], config: unknown, origin: string | undefined): ItemReport {
   // No object spread: this runs for every new item, and a spread takes V8's slow copying path.
   const r: ItemReport = { status: errs.length === 0 ? 'enabled' : 'disabled', provider, errors: errs.length === 0 ? NO_ERRORS : errs.map(formatShort), config };
   if (origin) r.origin = origin;
