@@ -7,6 +7,8 @@
 // Cases, each on top of the previous config: the first load (cold caches, new registry), the
 // same config again (same item objects: KV mirror, workers), the same config re-read (equal new
 // objects: the file provider), one service's server changed, 100 routers' rules changed.
+// Medians are over the rounds, mostly of warm code; the first round's first load (cold code and
+// a fresh heap, as at start-up) is printed on its own too.
 //
 //   npm run build && node bench/reload-build.mjs [--routers 10000] [--rounds 3]
 import { spawnSync } from 'node:child_process';
@@ -116,6 +118,8 @@ const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 const ms = (x) => `${x.toFixed(0)} ms`;
 console.log(`${N} routers / ${N} servers, ${ROUNDS} rounds, load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} CPUs; node flags: ${process.execArgv.join(' ') || 'none'}`);
 console.log('medians of wall time (CPU time); longest block: the worst round\n');
+const cold = figures[0][0];
+const coldLine = `first round's first load (cold code, as at start-up): ${ms(cold.total)} (${ms(cold.totalCpu)}), longest block ${ms(cold.longest)}`;
 console.log('| case | validate | build | total | longest event-loop block |');
 console.log('|---|---:|---:|---:|---:|');
 for (const [c, [name]] of cases.entries()) {
@@ -125,3 +129,4 @@ for (const [c, [name]] of cases.entries()) {
   const pair = (k) => `${ms(m(k))} (${ms(m(`${k}Cpu`))})`;
   console.log(`| ${name} | ${pair('validate')} | ${pair('build')} | ${pair('total')} | ${ms(worst('longest'))} (${ms(worst('longestCpu'))}) |`);
 }
+console.log(`\n${coldLine}`);

@@ -4,6 +4,7 @@ import { localStats } from '../api/live-stats.js';
 import type { DynamicConfig, ValidatedConfig } from '../config/dynamic-config.js';
 import { DataPlane } from '../data-plane.js';
 import { createLogger } from '../log.js';
+import { newRuleGeneration } from '../rules/index.js';
 import { Runtime } from '../runtime/runtime.js';
 import { upstreamOptionsOf } from '../runtime/upstream-pool.js';
 import { applyPatch } from './config-patch.js';
@@ -48,6 +49,7 @@ function handle(msg: ToWorker): void {
     case 'config': {
       const runtime = plane!.runtime;
       current = applyPatch(current, msg.patch);
+      newRuleGeneration(); // the primary's validation rounds do it there
       const version = msg.version;
       wanted = version;
       // Errors were reported by the primary; a worker only needs the items that went live.

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { compiledRule, RuleError } from '../rules/index.js';
+import { compiledRule, newRuleGeneration, RuleError } from '../rules/index.js';
 import { runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
 import type {
   ConfigError,
@@ -83,6 +83,7 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
   }
   serviceCache.beginRound();
   routerCache.beginRound();
+  newRuleGeneration();
   /** Items left until the next pause point. */
   let budget = STEP;
 

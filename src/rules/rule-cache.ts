@@ -75,26 +75,53 @@ function compile(rule: string): CompiledRule {
   return { hosts: root.hosts, rest: restOf(root) };
 }
 
-/** Past this many distinct rules the cache starts over: bounded memory under rule churn. */
+/**
+ * Compiled rules by text, in two generations: a lookup finds a rule made in this generation or
+ * the one before (and brings it into this one). Every validation round starts a generation
+ * (newRuleGeneration), and so does every config a worker process receives (it validates
+ * nothing), so the cache holds what the last two rounds used: the rules validation just
+ * parsed, for the table build that follows, and rules shared by several routers. It need not
+ * hold more: a route that stays, or only moves, keeps its compiled rule (route-order.ts), and
+ * an unchanged router is not validated again. Before, every distinct rule ever seen stayed
+ * until 100,000 of them (~490 B each) were cached.
+ */
+let current = new Map<string, CompiledRule | RuleError>();
+let previous = new Map<string, CompiledRule | RuleError>();
+
+/** Past this many rules in one generation it starts over: bounded memory whatever one round brings. */
 const MAX_ENTRIES = 100_000;
-const cache = new Map<string, CompiledRule | RuleError>();
+
+/** Rules the cache holds (for tests). */
+export function cachedRuleCount(): number {
+  return current.size + previous.size;
+}
+
+/** Starts a generation: rules neither this one nor the one before used are let go. */
+export function newRuleGeneration(): void {
+  // An empty generation stays: rounds that compile nothing keep the rules of the last that did.
+  if (current.size === 0) return;
+  previous = current;
+  current = new Map();
+}
 
 /**
- * Parses and compiles a rule once per distinct text: validation and every later table build
- * reuse the result, so a reload that keeps most rules does not parse them again.
- * Throws RuleError exactly as parseRule would.
+ * Parses and compiles a rule once per distinct text (see above): validation and the table
+ * build that follows share the result. Throws RuleError exactly as parseRule would.
  */
 export function compiledRule(rule: string): CompiledRule {
-  let hit = cache.get(rule);
+  let hit = current.get(rule);
   if (hit === undefined) {
-    try {
-      hit = compile(rule);
-    } catch (err) {
-      if (!(err instanceof RuleError)) throw err;
-      hit = err;
+    hit = previous.get(rule);
+    if (hit === undefined) {
+      try {
+        hit = compile(rule);
+      } catch (err) {
+        if (!(err instanceof RuleError)) throw err;
+        hit = err;
+      }
     }
-    if (cache.size >= MAX_ENTRIES) cache.clear();
-    cache.set(rule, hit);
+    if (current.size >= MAX_ENTRIES) current.clear();
+    current.set(rule, hit);
   }
   if (hit instanceof RuleError) throw hit;
   return hit;

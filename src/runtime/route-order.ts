@@ -66,7 +66,8 @@ export function* orderRoutes(
       routes.set(r.name, was);
       continue;
     }
-    const { hosts, rest } = compiledRule(r.config.rule);
+    // A route that only moved (another router came before it) keeps its compiled rule.
+    const { hosts, rest } = was && was.config.rule === r.config.rule ? was : compiledRule(r.config.rule);
     routes.set(r.name, { name: r.name, priority: r.priority, order, hosts, rest, service, config: r.config });
   }
   return routes.done();

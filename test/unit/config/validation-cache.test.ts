@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderSnapshot } from '../../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../../src/config/validate.js';
-import { compiledRule, RuleError } from '../../../src/rules/index.js';
+import { cachedRuleCount } from '../../../src/rules/rule-cache.js';
+import { compiledRule, RuleError, type CompiledRule } from '../../../src/rules/index.js';
 
 const EPS = { entryPoints: ['web'] };
 const snap = (http: Record<string, unknown>, origins?: Record<string, string>): ProviderSnapshot => ({
@@ -81,5 +82,21 @@ describe('compiled rule cache', () => {
     expect(compiledRule('Host(`cache.example`)')).toBe(compiledRule('Host(`cache.example`)'));
     expect(compiledRule('Host(`cache.example`)').hosts).toEqual(['cache.example']);
     for (let i = 0; i < 2; i++) expect(() => compiledRule('Host(`x`) &&')).toThrow(RuleError);
+  });
+
+  it('keeps a rule for the build after the validation that parsed it, and lets go of rules two rounds unused', () => {
+    const routers = (round: number): Record<string, unknown> =>
+      Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, { rule: `Host(\`h${i}.churn${round}.example\`)`, service: 's' }]));
+    const services = { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } };
+    const seen: CompiledRule[] = [];
+    for (let round = 0; round < 20; round++) {
+      validateSnapshots([snap({ routers: routers(round), services })], EPS);
+      // What the table build of this round looks up: the very objects validation made.
+      seen.push(compiledRule(`Host(\`h0.churn${round}.example\`)`));
+      expect(compiledRule(`Host(\`h0.churn${round}.example\`)`)).toBe(seen[round]);
+      expect(cachedRuleCount(), `round ${round}`).toBeLessThanOrEqual(2 * 50);
+    }
+    // Two rounds on, round 0's rules are gone: asking again compiles a new object.
+    expect(compiledRule('Host(`h0.churn0.example`)')).not.toBe(seen[0]);
   });
 });

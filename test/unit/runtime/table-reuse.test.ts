@@ -106,6 +106,27 @@ describe('table build reuse', () => {
     expect(t1.services.get('stays@reuse7')!.servers[0]!.state.draining).toBe(false);
   });
 
+  it('keeps the compiled rule of a route that only moved, and compiles a changed rule anew', () => {
+    const routers = { rb: { rule: 'Host(`b`) && PathPrefix(`/b`)', service: 's' }, rc: { rule: 'Host(`c`) && PathPrefix(`/c`)', service: 's' } };
+    const reg = registry();
+    const t1 = buildRoutingTable(validated('reuse8', { routers, services: { s: svc('http://10.0.8.1') } }), reg, { version: 1, entryPoints: EPS });
+    // Two validation rounds that parse other rules: the rule cache lets go of these (rule-cache.ts).
+    for (const n of [1, 2]) validated(`reuse8x${n}`, { routers: { x: { rule: `Host(\`x${n}\`)`, service: 's' } }, services: { s: svc('http://10.0.8.1') } });
+    // A longer rule sorts first (priority 0 = rule length) and moves both routes down one place.
+    const http2: Http = { routers: { ...routers, ra: { rule: 'Host(`a`) && PathPrefix(`/aaaa`)', service: 's' } }, services: { s: svc('http://10.0.8.1') } };
+    const t2 = buildRoutingTable(validated('reuse8', http2), reg, { version: 2, entryPoints: EPS, previous: t1 });
+    const [b1, b2] = [t1.routes.get('rb@reuse8')!, t2.routes.get('rb@reuse8')!];
+    expect(b2).not.toBe(b1);
+    expect(b2.order).toBe(b1.order + 1);
+    expect(b2.rest).toBe(b1.rest);
+    expect(b2.hosts).toBe(b1.hosts);
+    const http3: Http = { routers: { ...http2.routers, rb: { rule: 'Host(`b`) && PathPrefix(`/bb`)', service: 's' } }, services: http2.services };
+    const t3 = buildRoutingTable(validated('reuse8', http3), reg, { version: 3, entryPoints: EPS, previous: t2 });
+    const rest = t3.routes.get('rb@reuse8')!.rest!;
+    expect(rest).not.toBe(b2.rest);
+    expect([rest({ path: '/bb/x' } as never), rest({ path: '/b/x' } as never)]).toEqual([true, false]);
+  });
+
   it('orders routes after an incremental build exactly as a build from scratch', () => {
     const routers: Record<string, unknown> = {};
     for (let i = 0; i < 300; i++) {
