@@ -201,7 +201,7 @@ async function benchSource(makeSource, backendUrl) {
     const v = validateSnapshots([snapshot], { entryPoints: ['web'] });
     const t2 = performance.now();
     await provider.stop();
-    const n = Object.keys(v.config.http.services).length;
+    const n = v.config.http.services.size;
     if (n < 500) throw new Error(`tree load: expected at least 500 services, got ${n}`);
     loads.push({ read: t1 - t0, validate: t2 - t1, commands: provider.lastFullRead?.commands, ranges: provider.rangeReads, keys: provider.lastFullRead?.keys });
   }
