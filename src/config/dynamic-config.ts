@@ -13,8 +13,8 @@ export interface DynamicConfig {
 /**
  * Maps by qualified name, not records: a record of 10,000 items is a dictionary-mode object,
  * where every new key (a fresh `name@provider` string) costs a string-table lookup and every
- * walk sorts the keys; with Maps a 10,000-router first load took 116 ms instead of 135
- * (bench/RESULTS.md, "Cold load: Maps for the validated config").
+ * walk sorts the keys; with Maps a 10,000-router first load took 120 ms instead of 135 in a
+ * scratch harness (bench/RESULTS.md, "Cold load, third pass").
  */
 export interface HttpConfig {
   readonly routers: ReadonlyMap<string, RouterConfig>;

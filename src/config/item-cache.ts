@@ -63,14 +63,11 @@ export class ItemCache<T extends CacheEntry> {
       entries = { items: new Map(), used: 0, round: this.round };
       this.byProvider.set(provider, entries);
     }
-    const old = entries.items.get(name);
+    // A replaced entry this round already used is counted once, not again.
+    const counted = entries.items.get(name)?.round === this.round;
     entry.item = item;
-    if (old !== undefined && old.round === this.round) {
-      entry.round = this.round;
-    } else {
-      entry.round = this.round - 1;
-      this.touch(entries, entry);
-    }
+    entry.round = this.round;
+    if (!counted) this.countUsed(entries);
     entries.items.set(name, entry);
   }
 
@@ -97,6 +94,11 @@ export class ItemCache<T extends CacheEntry> {
   private touch(entries: ProviderEntries<T>, entry: T): void {
     if (entry.round === this.round) return;
     entry.round = this.round;
+    this.countUsed(entries);
+  }
+
+  /** One more of `entries` used this round. */
+  private countUsed(entries: ProviderEntries<T>): void {
     if (entries.round !== this.round) {
       entries.round = this.round;
       entries.used = 0;

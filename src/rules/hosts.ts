@@ -1,4 +1,4 @@
-import { hostForms } from './host.js';
+import { hostFormsOf } from './matchers.js';
 import type { RuleAst } from './types.js';
 
 /**
@@ -8,18 +8,21 @@ import type { RuleAst } from './types.js';
 export function hostsOf(ast: RuleAst): string[] | null {
   switch (ast.type) {
     case 'matcher':
-      if (ast.name !== 'Host') return null;
-      // hostForms yields distinct forms, so one argument needs no Set.
-      return ast.args.length === 1 ? hostForms(ast.args[0]!) : [...new Set(ast.args.flatMap(hostForms))];
+      return ast.name === 'Host' ? hostFormsOf(ast.args) : null;
     case 'and':
       // One constrained side suffices: the conjunction can only match where that side does.
       return hostsOf(ast.left) ?? hostsOf(ast.right);
     case 'or': {
       const left = hostsOf(ast.left);
       const right = left && hostsOf(ast.right);
-      return left && right ? [...new Set([...left, ...right])] : null;
+      return left && right ? hostsOfEither(left, right) : null;
     }
     case 'not':
       return null;
   }
+}
+
+/** The hosts of `a || b` when both sides pin the host: either side's, each once. */
+export function hostsOfEither(left: readonly string[], right: readonly string[]): string[] {
+  return [...new Set([...left, ...right])];
 }

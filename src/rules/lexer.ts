@@ -13,8 +13,8 @@ const isWordCode = (code: number): boolean => code < 128 && WORD_CHARS[code] ===
 /**
  * Reads a rule one token at a time: the current token is in the fields, `advance` moves on.
  * No token objects and no token list: a 10,000-router load parses 10,000 rules, and a list of
- * token objects per rule was most of what parsing allocated (bench/RESULTS.md, "Cold load:
- * rule parser"). An identifier's text is sliced only when asked for (matcher names are
+ * token objects per rule was most of what parsing allocated (bench/RESULTS.md, "Cold load,
+ * third pass"). An identifier's text is sliced only when asked for (matcher names are
  * recognised in place). The previous token is kept too, for "… after X" messages.
  */
 export class Lexer {

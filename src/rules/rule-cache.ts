@@ -1,4 +1,5 @@
 import { allOf, anyOf, noneOf } from './compile.js';
+import { hostsOfEither } from './hosts.js';
 import { hostFormsOf, hostMatcher, MATCHERS } from './matchers.js';
 import { parseRuleWith, type RuleBuilder } from './parser.js';
 import { RuleError, type RuleMatcher } from './types.js';
@@ -65,8 +66,7 @@ const compiling: RuleBuilder<Piece> = {
   },
   // One constrained side suffices: the conjunction can only match where that side does.
   and: (left, right) => piece(left.hosts ?? right.hosts, false, undefined, left, right),
-  or: (left, right) =>
-    piece(left.hosts && right.hosts ? [...new Set([...left.hosts, ...right.hosts])] : null, false, anyOf(wholeOf(left), wholeOf(right))),
+  or: (left, right) => piece(left.hosts && right.hosts ? hostsOfEither(left.hosts, right.hosts) : null, false, anyOf(wholeOf(left), wholeOf(right))),
   not: (operand) => piece(null, false, noneOf(wholeOf(operand))),
 };
 
