@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import chokidar, { type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import type { ConfigError, ProviderSnapshot } from '../../src/config/dynamic-config.js';
 import type { Provider } from '../provider.js';
 import { mergeFiles, type FileContent } from './merge-files.js';
 import { parseDynamicFile, type ParsedFile } from './parse-file.js';
+import { CONFIG_FILE, watchFiles, type FileWatch } from './watch-files.js';
 
 export interface FileProviderOptions {
   /** A folder: every .yaml/.yml/.json file in it (and below) is merged. */
@@ -17,7 +17,6 @@ export interface FileProviderOptions {
   debounceMs?: number;
 }
 
-const CONFIG_FILE = /\.(ya?ml|json)$/i;
 /** Longer than chokidar's 50 ms per-file change throttle. */
 const SETTLE_MS = 75;
 /** How long a file that had content must stay empty before we believe it was emptied. */
@@ -32,7 +31,7 @@ const EMPTY_CONFIRM_MS = 150;
  */
 export class FileProvider implements Provider {
   readonly name = 'file';
-  private watcher: FSWatcher | undefined;
+  private watcher: FileWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
   private confirmTimer: NodeJS.Timeout | undefined;
@@ -87,34 +86,16 @@ export class FileProvider implements Provider {
     }
   }
 
-  /**
-   * Watches the folder's parent, limited to the folder: editors replace files by rename (so even
-   * a single file is watched through its folder), and deploys replace the whole folder (a new
-   * folder renamed into place, a ConfigMap update). Watching from the parent, a replaced folder
-   * is just a new subfolder to chokidar, whose files it picks up; a watch on the folder itself
-   * would go deaf with the old inode.
-   */
   private async watch(): Promise<void> {
-    const root = path.resolve(this.options.directory ?? path.dirname(this.options.filename!));
-    const parent = path.dirname(root);
-    const only = this.options.filename ? path.resolve(this.options.filename) : undefined;
-    const inside = `${root}${path.sep}`;
-    const watcher = chokidar.watch(parent, {
-      ignoreInitial: true,
-      atomic: false,
-      depth: only ? 1 : 17,
-      ignored: (p, stats) => {
-        if (p === parent || p === root) return false;
-        if (!p.startsWith(inside)) return true;
-        if (path.basename(p).startsWith('.')) return true;
-        if (only) return path.resolve(p) !== only;
-        return !!stats?.isFile() && !CONFIG_FILE.test(p);
-      },
-    });
-    this.watcher = watcher;
-    watcher.on('all', () => this.schedule());
-    watcher.on('error', (err) => this.log?.error({ err }, 'file watcher error; edits may be missed until it recovers'));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    const { directory, filename } = this.options;
+    const target = filename !== undefined ? { filename } : { directory: directory! };
+    // Kept before it is ready, so that a stop() meanwhile closes it.
+    this.watcher = watchFiles(
+      target,
+      () => this.schedule(),
+      (err) => this.log?.error({ err }, 'file watcher error; edits may be missed until it recovers'),
+    );
+    await this.watcher.ready;
   }
 
   async stop(): Promise<void> {

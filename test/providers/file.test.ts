@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -158,6 +158,64 @@ describe('file provider', () => {
     await writeFile(tmp, serviceFile('app', [{ url: 'http://127.0.0.1:2' }]));
     await rename(tmp, file);
     await waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === 'http://127.0.0.1:2', 'the renamed-in file');
+  });
+
+  /** Writes a one-service file naming port `port`; waits until validation serves that port. */
+  const put = (file: string, port: number): Promise<void> => writeFile(file, serviceFile('app', [{ url: `http://127.0.0.1:${port}` }]));
+  const served = (port: number, what: string): Promise<unknown> =>
+    waitFor(() => validated().config.http.services.get('app@file')?.loadBalancer.servers[0]?.url === `http://127.0.0.1:${port}`, what);
+
+  it('follows a single file deleted and re-created, and its folder re-created or replaced', async () => {
+    const file = path.join(h.dir, 'only.yaml');
+    await put(file, 1);
+    await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await served(1, 'the first read');
+
+    await rm(file);
+    await waitFor(() => latest?.errors?.some((e) => /file not found/.test(e.message)) ?? false, 'the deleted file reported');
+    await put(file, 2);
+    await served(2, 'the file re-created');
+
+    await rm(h.dir, { recursive: true });
+    await mkdir(h.dir);
+    // An empty folder first, the file later: the file's watch comes back with its folder.
+    await waitFor(() => latest?.errors?.some((e) => /file not found/.test(e.message)) ?? false, 'the missing file reported');
+    await put(file, 3);
+    await served(3, 'the file in a re-created folder');
+    await put(file, 4);
+    await served(4, 'an edit in the re-created folder');
+
+    const next = path.join(h.root, 'next');
+    await mkdir(next);
+    await put(path.join(next, 'only.yaml'), 5);
+    await rm(h.dir, { recursive: true });
+    await rename(next, h.dir);
+    await served(5, 'the file in a folder renamed into place');
+    await put(file, 6);
+    await served(6, 'an edit in the renamed-in folder');
+  });
+
+  it('follows a file mounted from a Kubernetes ConfigMap through its updates', async () => {
+    // The mount: `only.yaml -> ..data/only.yaml`, `..data -> ..<timestamp>/`. An update makes a
+    // new timestamped folder, renames a new `..data` link over the old one, removes the old folder.
+    let generation = 0;
+    const publish = async (port: number): Promise<void> => {
+      const folder = path.join(h.dir, `..2026_12_02_${++generation}`);
+      await mkdir(folder);
+      await put(path.join(folder, 'only.yaml'), port);
+      await symlink(path.basename(folder), path.join(h.dir, '..data_tmp'));
+      await rename(path.join(h.dir, '..data_tmp'), path.join(h.dir, '..data'));
+      if (generation > 1) await rm(path.join(h.dir, `..2026_12_02_${generation - 1}`), { recursive: true });
+    };
+    const file = path.join(h.dir, 'only.yaml');
+    await publish(1);
+    await symlink('..data/only.yaml', file);
+    await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await served(1, 'the mounted file');
+    for (const port of [2, 3, 4]) {
+      await publish(port);
+      await served(port, `ConfigMap update ${port}`);
+    }
   });
 
   it('keeps the last config when the folder disappears', async () => {
