@@ -4,7 +4,10 @@
 // Each rewrite is a real change wrk does not hit: an extra router's Host changes and another
 // service's server weight changes. Reports storm/steady req/s, failed requests (non-2xx + socket
 // errors) and how many new routing tables switchyard applied (the admin API's /api/rawdata version).
-import { writeFileSync } from 'node:fs';
+// A third target, `writer`, rewrites a file switchyard does not watch (in a folder of its own) at
+// the same rate: what the bench's own writing costs on these CPUs, apart from switchyard's reloads.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { freePorts, HOST, sleep } from './lib/processes.mjs';
 import { emit, parseOptions, workersOption, wrkOptions } from './lib/cli.mjs';
 import { runPart } from './lib/part.mjs';
@@ -50,9 +53,16 @@ await runPart('reload-storm', async ({ dir, log }) => {
     };
   };
 
+  const unwatched = path.join(mkdtempSync(path.join(dir, 'unwatched-')), 'dynamic.yaml');
+  const writerOnly = () => {
+    const timer = setInterval(() => write(unwatched, config(++change)), 1000 / opts.rate);
+    return async () => clearInterval(timer);
+  };
+
   const targets = [
     { key: 'steady', label: 'steady (config untouched)', url: `http://${HOST}:${port}/`, host },
     { key: 'storm', label: `storm (${opts.rate} rewrites/s, ${opts.write})`, url: `http://${HOST}:${port}/`, host, during: storm },
+    { key: 'writer', label: `writer only (${opts.rate} rewrites/s of an unwatched file)`, url: `http://${HOST}:${port}/`, host, during: writerOnly },
   ];
   const machine = machineLine();
   const measured = await interleave(targets, { ...opts, seconds: opts.duration, log });

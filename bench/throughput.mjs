@@ -4,10 +4,13 @@
 //                service over the 3 backends, cookie stickiness off; wrk asks for one of those hosts
 //   workers      the same with `workers: auto` ("not available" if this build rejects the key)
 //   nginx        1 worker, upstream keepalive 64          (lib/nginx.mjs)
+//   nginx ×CPUs  the same with a worker per CPU (nginx's `auto`), beside the workers row: what
+//                this machine does to the tail latency of a proxy in several processes
 //   haproxy      nbthread 1, http-reuse always, keep-alive (lib/haproxy.mjs)
 //   caddy        reverse_proxy round robin                (lib/caddy.mjs)
 // all over the same 3 backends, interleaved rounds, medians. A competitor that is not installed is
 // skipped with a note.
+import { availableParallelism } from 'node:os';
 import { freePorts, HOST } from './lib/processes.mjs';
 import { emit, parseOptions, wrkOptions } from './lib/cli.mjs';
 import { runPart } from './lib/part.mjs';
@@ -29,7 +32,7 @@ const opts = parseOptions('node bench/throughput.mjs', 'Requests/s and p50/p99 l
 await runPart('throughput', async ({ dir, log }) => {
   wrkBinary();
   const backends = await startBackends(dir);
-  const [syPort, wkPort, nginxPort, haproxyPort, caddyPort] = await freePorts(5);
+  const [syPort, wkPort, nginxPort, nginxCpusPort, haproxyPort, caddyPort] = await freePorts(6);
   const host = hostOf(0);
   const dynamic = dynamicConfig({ routers: opts.routers, ports: backends.ports });
 
@@ -41,6 +44,7 @@ await runPart('throughput', async ({ dir, log }) => {
 
   const competitors = {
     nginx: await startNginxLb(dir, nginxPort, backends.ports),
+    nginxCpus: await startNginxLb(dir, nginxCpusPort, backends.ports, { workers: availableParallelism(), name: 'lb-cpus' }),
     haproxy: await startHaproxy(dir, haproxyPort, backends.ports),
     caddy: await startCaddy(dir, caddyPort, backends.ports),
   };
@@ -51,6 +55,7 @@ await runPart('throughput', async ({ dir, log }) => {
     { key: 'switchyard', label: `switchyard, ${opts.routers} Host() routers`, url: `http://${HOST}:${syPort}/` },
     { key: 'workers', label: `switchyard, workers: ${opts.workers}`, ...workers },
     { key: 'nginx', label: 'nginx LB (1 worker, keepalive)', ...competitors.nginx },
+    { key: 'nginxCpus', label: `nginx LB (${availableParallelism()} workers: one per CPU)`, ...competitors.nginxCpus },
     { key: 'haproxy', label: 'HAProxy (nbthread 1, http-reuse always)', ...competitors.haproxy },
     { key: 'caddy', label: 'Caddy (reverse_proxy round robin)', ...competitors.caddy },
   ].map((t) => ({ ...t, host }));

@@ -10,12 +10,15 @@ export async function startNginxBackends(dir, ports) {
   await startNginx(dir, 'backends', servers.join('\n'), ports);
 }
 
-/** nginx as a load balancer: round robin over `backendPorts`, upstream keep-alive, HTTP/1.1 upstream. */
-export async function startNginxLb(dir, port, backendPorts) {
+/**
+ * nginx as a load balancer: round robin over `backendPorts`, upstream keep-alive, HTTP/1.1
+ * upstream; `workers` worker processes (nginx's `auto` is one per CPU).
+ */
+export async function startNginxLb(dir, port, backendPorts, { workers = 1, name = 'lb' } = {}) {
   if (!which('nginx')) return { skipped: 'nginx not installed (apt-get install -y nginx)' };
   await startNginx(
     dir,
-    'lb',
+    name,
     `  upstream pool {
 ${backendPorts.map((p) => `    server ${HOST}:${p};`).join('\n')}
     keepalive 64;
@@ -30,16 +33,17 @@ ${backendPorts.map((p) => `    server ${HOST}:${p};`).join('\n')}
     }
   }`,
     [port],
+    workers,
   );
   return { url: `http://${HOST}:${port}/` };
 }
 
-async function startNginx(dir, name, servers, ports) {
+async function startNginx(dir, name, servers, ports, workers = 1) {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${dir}/nginx-${name}-${k};`).join(' ');
   const file = path.join(dir, `nginx-${name}.conf`);
   writeFileSync(
     file,
-    `worker_processes 1;
+    `worker_processes ${workers};
 pid ${dir}/nginx-${name}.pid;
 error_log ${dir}/nginx-${name}-error.log warn;
 events { worker_connections 16384; }

@@ -27,6 +27,9 @@ const checks = {
       rows.push(row(part, 'switchyard p99 / nginx p99', sy.p99 / nginx?.p99, fmtRatio, '≤ 2', atMost(2)));
       rows.push(row(part, 'errors (non-2xx + socket)', sy.bad, String, '0', (v) => v === 0));
     }
+    // Context for the workers row, no target: nginx in as many processes, on the same CPUs.
+    const cpus = r.targets.nginxCpus;
+    if (cpus && !cpus.skipped) rows.push(row('throughput, context', `nginx, one worker per CPU: p99 / nginx p99`, cpus.p99 / nginx?.p99, fmtRatio, '', () => undefined));
     return rows;
   },
   'route-scale': (r) => [
@@ -36,6 +39,8 @@ const checks = {
   'reload-storm': (r) => [
     row('reload storm', `storm (${r.rate}/s rewrites) / steady req/s`, r.targets.storm.rps / r.targets.steady.rps, fmtRatio, '≥ 0.9', atLeast(0.9)),
     row('reload storm', 'failed requests during the storm', r.targets.storm.bad, String, '0', (v) => v === 0),
+    // Context, no target: what the bench's own writer costs, rewriting a file switchyard does not read.
+    ...(r.targets.writer ? [row('reload storm, context', `writer only (${r.rate}/s rewrites of an unwatched file) / steady req/s`, r.targets.writer.rps / r.targets.steady.rps, fmtRatio, '', () => undefined)] : []),
   ],
   'ws-memory': (r) => [
     row('WebSocket memory', `RSS per idle WebSocket (${r.connections.toLocaleString('en-US')} open)`, r.perConnectionKiB, fmtKiB, '≤ 20 KiB', atMost(20)),
