@@ -1,7 +1,7 @@
 // Entry of a worker process (`workers: N`): a data plane fed by the primary over IPC.
 import cluster from 'node:cluster';
 import { localStats } from '../api/live-stats.js';
-import type { DynamicConfig, ValidatedConfig } from '../config/dynamic-config.js';
+import { emptyStatus, type DynamicConfig } from '../config/dynamic-config.js';
 import { DataPlane } from '../data-plane.js';
 import { createLogger } from '../log.js';
 import { newRuleGeneration } from '../rules/index.js';
@@ -29,7 +29,7 @@ function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg);
 }
 
-const NO_STATUS: ValidatedConfig['status'] = { routers: new Map(), services: new Map() };
+const NO_STATUS = emptyStatus();
 
 function handle(msg: ToWorker): void {
   switch (msg.type) {

@@ -145,6 +145,11 @@ export interface ValidatedConfig {
   errors: ConfigError[];
 }
 
+/** No routers and no services to report: before the first config, and in a worker (whose status stays in the primary). */
+export function emptyStatus(): ValidatedConfig['status'] {
+  return { routers: new Map(), services: new Map() };
+}
+
 export interface ItemReport {
   status: ItemStatus;
   provider: string;

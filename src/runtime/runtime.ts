@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BalancerOptions } from '../balancer/types.js';
-import { emptyConfig, type ValidatedConfig } from '../config/dynamic-config.js';
+import { emptyConfig, emptyStatus, type ValidatedConfig } from '../config/dynamic-config.js';
 import { runInSlices } from '../time-slices.js';
 import { buildRoutingTable, buildSteps } from './build-table.js';
 import type { RoutingTable } from './routing-table.js';
@@ -43,7 +43,7 @@ export class Runtime {
   ) {
     this.registry = new ServerRegistry(agentOptions, log);
     this.current = buildRoutingTable(
-      { config: emptyConfig(), status: { routers: new Map(), services: new Map() }, errors: [] },
+      { config: emptyConfig(), status: emptyStatus(), errors: [] },
       this.registry,
       { version: 0, entryPoints: entryPointNames },
     );
