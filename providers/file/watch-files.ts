@@ -25,7 +25,7 @@ export function watchFiles(target: WatchTarget, changed: () => void, failed: (er
     const watcher = watchFolder(path.resolve(target.directory), watch);
     return { ready: readyOf(watcher), close: () => watcher.close() };
   }
-  return watchOneFile(path.resolve(target.filename), watch, changed);
+  return watchOneFile(path.resolve(target.filename), watch, changed, failed);
 }
 
 type Watch = (p: string | string[], options: ChokidarOptions) => FSWatcher;
@@ -55,14 +55,14 @@ function watchFolder(root: string, watch: Watch): FSWatcher {
 /**
  * One file: the file itself, and its folder from the folder's parent (depth 0: the folder as an
  * entry, not what is in it). Watched through its folder instead, every save by rename made
- * chokidar re-list the folder, an lstat per sibling (~1.5 ms of CPU per save with 10 siblings,
+ * chokidar re-list the folder, an lstat per sibling (~2 ms of CPU per save with 8 siblings,
  * bench/RESULTS.md, "Reload storm: watching one file"); watched by name, a save costs what the
  * file's own events do. A rename over the file, a delete and a re-create, and a ConfigMap's
  * `..data` symlink swap are all seen by the watch on the name; what it cannot see is a new
  * folder in place of the old one, so when the folder appears again the file gets a new watch
  * (a new watcher: chokidar's unwatch() and add() of one path in a row can leave it unwatched).
  */
-function watchOneFile(file: string, watch: Watch, changed: () => void): FileWatch {
+function watchOneFile(file: string, watch: Watch, changed: () => void, failed: (err: unknown) => void): FileWatch {
   const root = path.dirname(file);
   const parent = path.dirname(root);
   const byName = (): FSWatcher => watch(file, { ignoreInitial: true, atomic: false });
@@ -73,7 +73,7 @@ function watchOneFile(file: string, watch: Watch, changed: () => void): FileWatc
     if (p !== root || closed) return;
     const old = onFile;
     onFile = byName();
-    void old.close();
+    old.close().catch(failed);
     // The file may have been written before its new watch was ready: read again once it is.
     void readyOf(onFile).then(() => !closed && changed());
   });
