@@ -56,6 +56,7 @@ export interface ContainerOptions {
 export function runContainer(docker: Docker, options: ContainerOptions): Promise<Docker.Container>;
 /** busybox httpd on 127.0.0.1:`port` answering `body` at `path` (`/` or one segment such as `/app`). */
 export function httpdCommand(port: number, body: string, path?: string): string[];
+export function gracefulHttpdCommand(port: number, body: string, path?: string, graceMs?: number): string[];
 export function removeContainer(docker: Docker, idOrName: string): Promise<void>;
 /** Removes every container carrying label `key` (with `value`, when given). */
 export function removeLabelled(docker: Docker, key: string, value?: string): Promise<void>;

@@ -277,6 +277,18 @@ export function httpdCommand(port, body, path = '/') {
   return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} && exec httpd -f -p 127.0.0.1:${port} -h /www`];
 }
 
+/**
+ * httpdCommand's server, stopping as a well-behaved service does: on SIGTERM (`docker stop`; the
+ * container's init passes it to this shell) it keeps serving for `graceMs`, then ends. busybox
+ * httpd itself dies at once, and the container's other processes with it: a response it was in
+ * the middle of is cut, which no proxy can hide.
+ */
+export function gracefulHttpdCommand(port, body, path = '/', graceMs = 2000) {
+  const file = path === '/' ? '/www/index.html' : `/www${path}`;
+  const grace = (graceMs / 1000).toFixed(3);
+  return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} && httpd -f -p 127.0.0.1:${port} -h /www & pid=$!; trap "sleep ${grace}; kill $pid; exit 0" TERM; wait $pid`];
+}
+
 /** Removes a container (killing it if it runs); one already gone is fine. */
 export async function removeContainer(docker, idOrName) {
   try {
