@@ -15,7 +15,8 @@ import { startBackends } from './lib/backends.mjs';
 import { dynamicConfig, hostOf, replaceFile, startSwitchyard, writeConfigs } from './lib/switchyard.mjs';
 import { interleave, roundsTable } from './lib/rounds.mjs';
 import { wrkBinary } from './lib/wrk.mjs';
-import { fmtInt, machineLine } from './lib/format.mjs';
+import { fmtInt, machineLine, median, table } from './lib/format.mjs';
+import { startThreadCpu } from './lib/thread-cpu.mjs';
 
 const opts = parseOptions('node bench/reload-storm.mjs', 'Throughput and failed requests while the dynamic config file is rewritten 10 times a second, against steady.', {
   ...wrkOptions,
@@ -23,6 +24,7 @@ const opts = parseOptions('node bench/reload-storm.mjs', 'Throughput and failed 
   routers: { default: 50, help: 'routers in the config (each a Host() rule with its own service)' },
   rate: { default: 10, help: 'config rewrites per second during a storm round' },
   write: { default: 'rename', choices: ['rename', 'in-place'], help: 'rename = write a sibling and rename it over (atomic); in-place = truncate and write the file' },
+  threads: { flag: true, help: 'also report switchyard\'s CPU per round type from /proc (Linux): main thread, other threads, main-thread CPU per request and involuntary context switches' },
 });
 
 await runPart('reload-storm', async ({ dir, log }) => {
@@ -32,7 +34,7 @@ await runPart('reload-storm', async ({ dir, log }) => {
   const host = hostOf(0);
   const config = (change) => dynamicConfig({ routers: opts.routers, ports: backends.ports, change });
   const { staticFile, dynamicFile } = writeConfigs(dir, 'switchyard', { port, apiPort, dynamic: config(0), watch: true, workers: opts.workers });
-  await startSwitchyard('switchyard', staticFile, { port, host });
+  const switchyard = await startSwitchyard('switchyard', staticFile, { port, host });
 
   const api = async (path) => (await fetch(`http://${HOST}:${apiPort}${path}`)).json();
   let change = 0;
@@ -59,10 +61,12 @@ await runPart('reload-storm', async ({ dir, log }) => {
     return async () => clearInterval(timer);
   };
 
+  // With --threads, every round also samples switchyard's threads, from wrk's start to its end.
+  const sampled = (during) => (opts.threads ? withThreadCpu(switchyard.pid, during) : during);
   const targets = [
-    { key: 'steady', label: 'steady (config untouched)', url: `http://${HOST}:${port}/`, host },
-    { key: 'storm', label: `storm (${opts.rate} rewrites/s, ${opts.write})`, url: `http://${HOST}:${port}/`, host, during: storm },
-    { key: 'writer', label: `writer only (${opts.rate} rewrites/s of an unwatched file)`, url: `http://${HOST}:${port}/`, host, during: writerOnly },
+    { key: 'steady', label: 'steady (config untouched)', url: `http://${HOST}:${port}/`, host, during: sampled(undefined) },
+    { key: 'storm', label: `storm (${opts.rate} rewrites/s, ${opts.write})`, url: `http://${HOST}:${port}/`, host, during: sampled(storm) },
+    { key: 'writer', label: `writer only (${opts.rate} rewrites/s of an unwatched file)`, url: `http://${HOST}:${port}/`, host, during: sampled(writerOnly) },
   ];
   const machine = machineLine();
   const measured = await interleave(targets, { ...opts, seconds: opts.duration, log });
@@ -82,9 +86,34 @@ await runPart('reload-storm', async ({ dir, log }) => {
     '',
     roundsTable(result.targets, 'switchyard', [['requests', (t) => fmtInt(t.total)]]),
     '',
-    `config rewrites during the measured storm rounds: ${result.writes}; routing tables applied: ${result.applied}`
+    `config rewrites during the measured storm rounds: ${result.writes}; routing tables applied: ${result.applied}`,
+    ...(opts.threads ? ['', threadsTable(result.targets, opts.workers)] : []),
   ].join('\n'));
 });
+
+/** `during` (or nothing) with switchyard's thread CPU sampled alongside: its stop() adds `cpu`. */
+function withThreadCpu(pid, during) {
+  return () => {
+    const cpu = startThreadCpu(pid);
+    const stop = during?.();
+    return async () => {
+      const figures = cpu();
+      return { ...(await stop?.()), cpu: figures };
+    };
+  };
+}
+
+/** Medians over rounds of what withThreadCpu sampled, one row per round type. */
+function threadsTable(targets, workers) {
+  const rows = Object.values(targets).map((t) => {
+    const cpu = t.extras.map((x) => x.cpu);
+    const perRequestUs = cpu.map((c, i) => (c.mainMsPerS * 1000) / t.runs[i]);
+    const ms = (xs) => `${Math.round(median(xs))} ms/s`;
+    return [t.label, ms(cpu.map((c) => c.mainMsPerS)), ms(cpu.map((c) => c.othersMsPerS)), `${median(perRequestUs).toFixed(2)} µs`, fmtInt(median(cpu.map((c) => c.involuntaryPerS)))];
+  });
+  const note = String(workers) === '1' ? '' : ` (workers: ${workers}: the primary's threads only)`;
+  return [`switchyard's CPU per round type, medians over rounds${note}`, table(['round', 'main thread', 'other threads', 'main thread per request', 'main thread preempted /s'], rows)].join('\n');
+}
 
 async function waitFor(test, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
