@@ -6,7 +6,7 @@
 // errors) and how many new routing tables switchyard applied (the admin API's /api/rawdata version).
 // A third target, `writer`, rewrites a file switchyard does not watch (in a folder of its own) at
 // the same rate: what the bench's own writing costs on these CPUs, apart from switchyard's reloads.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePorts, HOST, sleep } from './lib/processes.mjs';
 import { emit, parseOptions, workersOption, wrkOptions } from './lib/cli.mjs';
@@ -29,6 +29,7 @@ const opts = parseOptions('node bench/reload-storm.mjs', 'Throughput and failed 
 
 await runPart('reload-storm', async ({ dir, log }) => {
   wrkBinary();
+  if (opts.threads && !existsSync('/proc/self/task')) throw new Error('--threads reads /proc/PID/task (Linux); leave it out on this system');
   const backends = await startBackends(dir);
   const [port, apiPort] = await freePorts(2);
   const host = hostOf(0);

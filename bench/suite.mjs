@@ -34,7 +34,8 @@ const wrkArgs = ['--duration', opts.duration, '--rounds', opts.rounds, '--warmup
 const PARTS = [
   { name: 'throughput', args: wrkArgs, json: true },
   { name: 'route-scale', args: wrkArgs, json: true },
-  { name: 'reload-storm', args: wrkArgs, json: true },
+  // --threads: switchyard's CPU per round type (from /proc), to see where a storm's loss goes.
+  { name: 'reload-storm', args: process.platform === 'linux' ? [...wrkArgs, '--threads'] : wrkArgs, json: true },
   { name: 'ws-memory', args: [], json: true },
   { name: 'startup', args: [], json: true },
   // 5 rounds: the first has cold code (reported on its own), so a median of 3 was the slower warm round.
