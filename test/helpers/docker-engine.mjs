@@ -285,8 +285,9 @@ export function httpdCommand(port, body, path = '/') {
  */
 export function gracefulHttpdCommand(port, body, path = '/', graceMs = 2000) {
   const file = path === '/' ? '/www/index.html' : `/www${path}`;
-  const grace = (graceMs / 1000).toFixed(3);
-  return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} && httpd -f -p 127.0.0.1:${port} -h /www & pid=$!; trap "sleep ${grace}; kill $pid; exit 0" TERM; wait $pid`];
+  // Whole seconds: not every busybox build's sleep takes fractions.
+  const grace = Math.max(1, Math.round(graceMs / 1000));
+  return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} || exit 1; httpd -f -p 127.0.0.1:${port} -h /www & pid=$!; trap "sleep ${grace}; kill $pid; exit 0" TERM; wait $pid`];
 }
 
 /** Removes a container (killing it if it runs); one already gone is fine. */
