@@ -273,8 +273,7 @@ export async function runContainer(docker, options) {
 
 /** busybox httpd on 127.0.0.1:`port` (host network) answering `body` at `path` (`/` or one segment such as `/app`). */
 export function httpdCommand(port, body, path = '/') {
-  const file = path === '/' ? '/www/index.html' : `/www${path}`;
-  return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} && exec httpd -f -p 127.0.0.1:${port} -h /www`];
+  return ['sh', '-c', `${writePage(body, path)} && exec ${httpd(port)}`];
 }
 
 /**
@@ -284,11 +283,18 @@ export function httpdCommand(port, body, path = '/') {
  * the middle of is cut, which no proxy can hide.
  */
 export function gracefulHttpdCommand(port, body, path = '/', graceMs = 2000) {
-  const file = path === '/' ? '/www/index.html' : `/www${path}`;
   // Whole seconds: not every busybox build's sleep takes fractions.
   const grace = Math.max(1, Math.round(graceMs / 1000));
-  return ['sh', '-c', `mkdir -p /www && echo -n '${body}' > ${file} || exit 1; httpd -f -p 127.0.0.1:${port} -h /www & pid=$!; trap "sleep ${grace}; kill $pid; exit 0" TERM; wait $pid`];
+  return ['sh', '-c', `${writePage(body, path)} || exit 1; ${httpd(port)} & pid=$!; trap "sleep ${grace}; kill $pid; exit 0" TERM; wait $pid`];
 }
+
+/** The shell command that writes the page httpd serves at `path`. */
+function writePage(body, path) {
+  const file = path === '/' ? '/www/index.html' : `/www${path}`;
+  return `mkdir -p /www && echo -n '${body}' > ${file}`;
+}
+
+const httpd = (port) => `httpd -f -p 127.0.0.1:${port} -h /www`;
 
 /** Removes a container (killing it if it runs); one already gone is fine. */
 export async function removeContainer(docker, idOrName) {
