@@ -22,13 +22,17 @@ export function runToEnd<T>(steps: Steps<T>): T {
 }
 
 /**
- * Runs `steps` in slices of about `budgetMs`, yielding to the event loop (setImmediate, so I/O
- * goes first) in between. Before each slice `isStale` may abandon the work: the generator is
- * closed (its `finally` blocks run) and `{ done: false }` is returned.
+ * Runs `steps` in slices of about `budgetMs`, each in a turn of the event loop of its own
+ * (setImmediate, so I/O goes first), the first one too. Before each slice `isStale` may abandon
+ * the work: the generator is closed (its `finally` blocks run) and `{ done: false }` is returned.
  */
 export async function runInSlices<T>(steps: Steps<T>, isStale: () => boolean = () => false, budgetMs = SLICE_MS): Promise<SlicedResult<T>> {
   let busyMs = 0;
   for (;;) {
+    // Not in the caller's turn: a run started where another ends (the table build once
+    // validation is done) would add its first slice to the other's last, one block of two
+    // slices (~10 ms in a 10,000-router reload, bench/RESULTS.md, "Longest event-loop block").
+    await nextTurn();
     if (isStale()) {
       steps.return(undefined as never);
       return { done: false };
@@ -39,6 +43,5 @@ export async function runInSlices<T>(steps: Steps<T>, isStale: () => boolean = (
     while (!r.done && performance.now() - start < budgetMs);
     busyMs += performance.now() - start;
     if (r.done) return { done: true, value: r.value, busyMs };
-    await nextTurn();
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { resolveStrategyName, strategyNames } from '../balancer/strategies.js';
+import type { Steps } from '../time-slices.js';
 import { duration } from './zod-helpers.js';
 
 // KV stores and labels deliver every value as a string: accept numeric/boolean strings
@@ -112,6 +113,8 @@ export const serviceSchema = z.strictObject({
 
 export type ParsedService = z.output<typeof serviceSchema>;
 
+let compiledRouter: typeof routerSchema | undefined;
+let compiledService: typeof serviceSchema | undefined;
 let compiled: { router: typeof routerSchema; service: typeof serviceSchema } | undefined;
 
 /**
@@ -121,8 +124,24 @@ let compiled: { router: typeof routerSchema; service: typeof serviceSchema } | u
  * Not at import: compiling costs ~8 ms that a run which never validates need not pay.
  */
 export function compiledItemSchemas(): { router: typeof routerSchema; service: typeof serviceSchema } {
-  compiled ??= { router: z.compile(routerSchema), service: z.compile(serviceSchema) };
+  compiled ??= { router: (compiledRouter ??= z.compile(routerSchema)), service: (compiledService ??= z.compile(serviceSchema)) };
   return compiled;
+}
+
+/**
+ * Compiles what compiledItemSchemas() has not yet, one schema per step: cold, at a process's
+ * first validation, each takes ~8-16 ms, which in one slice with the first items made an
+ * event-loop block of over 20 ms (bench/RESULTS.md, "Longest event-loop block").
+ */
+export function* compileItemSchemas(): Steps<void> {
+  if (!compiledService) {
+    compiledService = z.compile(serviceSchema);
+    yield;
+  }
+  if (!compiledRouter) {
+    compiledRouter = z.compile(routerSchema);
+    yield;
+  }
 }
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';

@@ -13,7 +13,7 @@ import type {
   ServiceConfig,
   ValidatedConfig,
 } from './dynamic-config.js';
-import { compiledItemSchemas, defaultCookieName } from './dynamic-schema.js';
+import { compiledItemSchemas, compileItemSchemas, defaultCookieName } from './dynamic-schema.js';
 import { ItemCache, type CacheEntry } from './item-cache.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
@@ -84,6 +84,8 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
   serviceCache.beginRound();
   routerCache.beginRound();
   newRuleGeneration();
+  // The first validation of a process compiles the item schemas, one step each.
+  yield* compileItemSchemas();
   /** Items left until the next pause point. */
   let budget = STEP;
 
