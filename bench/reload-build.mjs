@@ -14,8 +14,8 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { parseOptions } from './lib/cli.mjs';
 import { cliNodeFlags } from './lib/switchyard.mjs';
 import { validateSnapshotsSliced } from '../dist/src/config/validate.js';
 import { Runtime } from '../dist/src/runtime/runtime.js';
@@ -28,9 +28,12 @@ if (flags.some((f) => !process.execArgv.includes(f))) {
   process.exit(run.status ?? 1);
 }
 
-const { values } = parseArgs({ options: { routers: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '3' } } });
-const N = Number(values.routers);
-const ROUNDS = Number(values.rounds);
+const opts = parseOptions('node bench/reload-build.mjs', 'Validating and building a routing table of N routers / N servers: each case\'s time and its longest event-loop block.', {
+  routers: { default: 10000, help: 'routers (each with its own service of one server)' },
+  rounds: { default: 3, help: 'rounds (a new runtime each); figures are medians, the longest block the worst round' },
+}, { json: false });
+const N = opts.routers;
+const ROUNDS = opts.rounds;
 
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
@@ -87,7 +90,7 @@ const cases = [
   ['1 server changed', (prev, round) => ({ routers: { ...prev.routers }, services: { ...prev.services, s7: server(7, round, 9090) } })],
   ['100 routers changed', (prev, round) => {
     const routers = { ...prev.routers };
-    for (let i = 0; i < 100; i++) routers[`r${i * 97}`] = router(i * 97, round, '-v2');
+    for (let i = 0; i < 100; i++) routers[`r${(i * 97) % N}`] = router((i * 97) % N, round, '-v2');
     return { routers, services: { ...prev.services } };
   }],
 ];
