@@ -129,9 +129,9 @@ export function compiledItemSchemas(): { router: typeof routerSchema; service: t
 }
 
 /**
- * Compiles what compiledItemSchemas() has not yet, one schema per step: cold, at a process's
- * first validation, each takes ~8-16 ms, which in one slice with the first items made an
- * event-loop block of over 20 ms (bench/RESULTS.md, "Longest event-loop block").
+ * Compiles what compiledItemSchemas() has not yet, one schema per step: at a process's first
+ * validation the two take ~16 ms with cold code, which in one slice with the first items made
+ * an event-loop block of over 20 ms (bench/RESULTS.md, "Longest event-loop block").
  */
 export function* compileItemSchemas(): Steps<void> {
   if (!compiledService) {
