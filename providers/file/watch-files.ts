@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import chokidar, { type ChokidarOptions, type FSWatcher } from 'chokidar';
 
@@ -30,6 +31,14 @@ export function watchFiles(target: WatchTarget, changed: () => void, failed: (er
 
 type Watch = (p: string | string[], options: ChokidarOptions) => FSWatcher;
 
+function isFolder(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 const readyOf = (watcher: FSWatcher): Promise<void> => new Promise((resolve) => watcher.once('ready', () => resolve()));
 
 /**
@@ -59,8 +68,12 @@ function watchFolder(root: string, watch: Watch): FSWatcher {
  * bench/RESULTS.md, "Reload storm: watching one file"); watched by name, a save costs what the
  * file's own events do. A rename over the file, a delete and a re-create, and a ConfigMap's
  * `..data` symlink swap are all seen by the watch on the name; what it cannot see is a new
- * folder in place of the old one, so when the folder appears again the file gets a new watch
- * (a new watcher: chokidar's unwatch() and add() of one path in a row can leave it unwatched).
+ * folder in place of the old one, so when another folder stands at the path the file gets a new
+ * watch (a new watcher: chokidar's unwatch() and add() of one path in a row can leave it
+ * unwatched) on any event of the parent's watch that names the folder, raw ones included:
+ * chokidar compares a folder's entries by name, so a folder removed and made again between two
+ * of its listings (`rm -rf d && mkdir d`) raises no addDir, and the new folder may even have the
+ * old one's inode. Saves inside the folder raise no event on the parent: this costs nothing per save.
  */
 function watchOneFile(file: string, watch: Watch, changed: () => void, failed: (err: unknown) => void): FileWatch {
   const root = path.dirname(file);
@@ -68,14 +81,28 @@ function watchOneFile(file: string, watch: Watch, changed: () => void, failed: (
   const byName = (): FSWatcher => watch(file, { ignoreInitial: true, atomic: false });
   let onFile = byName();
   let closed = false;
+  let rewatchQueued = false;
+  /** A new watch on the name, once per turn however many events asked (an rm and a mkdir raise two). */
+  const rewatch = (): void => {
+    if (closed || rewatchQueued) return;
+    rewatchQueued = true;
+    setImmediate(() => {
+      rewatchQueued = false;
+      // Gone: its return raises another event.
+      if (closed || !isFolder(root)) return;
+      const old = onFile;
+      onFile = byName();
+      old.close().catch(failed);
+      // The file may have been written before its new watch was ready: read again once it is.
+      void readyOf(onFile).then(() => !closed && changed());
+    });
+  };
+  const folderName = path.basename(root);
   const onFolder = watch(parent, { ignoreInitial: true, atomic: false, depth: 0, ignored: (p) => p !== parent && p !== root });
-  onFolder.on('addDir', (p) => {
-    if (p !== root || closed) return;
-    const old = onFile;
-    onFile = byName();
-    old.close().catch(failed);
-    // The file may have been written before its new watch was ready: read again once it is.
-    void readyOf(onFile).then(() => !closed && changed());
+  onFolder.on('addDir', (p) => p === root && rewatch());
+  onFolder.on('raw', (_event, name, details) => {
+    // Some platforms' fs.watch gives no name: then any event of the parent may be the folder's.
+    if ((details as { watchedPath?: string }).watchedPath === parent && (!name || name === folderName)) rewatch();
   });
   return {
     ready: Promise.all([readyOf(onFile), readyOf(onFolder)]).then(() => undefined),

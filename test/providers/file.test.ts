@@ -195,6 +195,25 @@ describe('file provider', () => {
     await served(6, 'an edit in the renamed-in folder');
   });
 
+  it('follows its folder removed and made again at once, every time (rm -rf, mkdir, write)', async () => {
+    // chokidar lists a folder's entries by name: a folder gone and back before the parent's next
+    // listing raised no addDir, and the file's watch stayed on the old folder (1 time in 6 under load).
+    const file = path.join(h.dir, 'only.yaml');
+    await put(file, 1);
+    await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await served(1, 'the first read');
+    for (let round = 0; round < 12; round++) {
+      // A file deleted and re-created first: its watch on the name then watches the folder too.
+      await rm(file);
+      await put(file, 100 + round);
+      await served(100 + round, `round ${round}: the file re-created`);
+      await rm(h.dir, { recursive: true });
+      await mkdir(h.dir);
+      await put(file, 200 + round);
+      await served(200 + round, `round ${round}: the file in the folder made again`);
+    }
+  });
+
   it('follows a file mounted from a Kubernetes ConfigMap through its updates', async () => {
     // The mount: `only.yaml -> ..data/only.yaml`, `..data -> ..<timestamp>/`. An update makes a
     // new timestamped folder, renames a new `..data` link over the old one, removes the old folder.
@@ -240,6 +259,29 @@ describe('file provider', () => {
     }, pino({ level: 'silent' }));
     return seen;
   }
+
+  it('ends on the last of several saves in quick succession, one file or a folder', async () => {
+    // chokidar drops a file's 'change' that comes within 50 ms of its last one and never sends
+    // it later: saves 10 ms apart raise one event, and the read it starts sees an early version.
+    const file = path.join(h.dir, 'only.yaml');
+    await put(file, 1);
+    await start(new FileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await served(1, 'the first version');
+    for (const port of [2, 3, 4, 5]) {
+      await put(file, port);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await served(5, 'the last of four quick saves of one watched file');
+    await provider!.stop();
+    provider = undefined;
+
+    await start(new FileProvider({ directory: h.dir, watch: true, debounceMs: 5 }));
+    for (const port of [6, 7, 8, 9]) {
+      await put(file, port);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await served(9, 'the last of four quick saves in a watched folder');
+  });
 
   it('rides out a truncate-then-write save, but believes a file that stays empty', async () => {
     await h.putService('app', ['http://127.0.0.1:9001']);
