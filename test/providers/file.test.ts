@@ -195,7 +195,7 @@ describe('file provider', () => {
     await served(6, 'an edit in the renamed-in folder');
   });
 
-  it('follows its folder removed and made again at once, every time (rm -rf, mkdir, write)', async () => {
+  it('follows its folder removed and made again at once, every time (rm -rf, mkdir, write), one file or the folder watched', async () => {
     // chokidar lists a folder's entries by name: a folder gone and back before the parent's next
     // listing raised no addDir, and the file's watch stayed on the old folder (1 time in 6 under load).
     const file = path.join(h.dir, 'only.yaml');
@@ -211,6 +211,18 @@ describe('file provider', () => {
       await mkdir(h.dir);
       await put(file, 200 + round);
       await served(200 + round, `round ${round}: the file in the folder made again`);
+    }
+    await provider!.stop();
+    provider = undefined;
+
+    // The same with the folder watched (`directory:`): its watcher is the one made again.
+    await start(new FileProvider({ directory: h.dir, watch: true, debounceMs: 5 }));
+    await served(211, 'the folder read');
+    for (let round = 0; round < 12; round++) {
+      await rm(h.dir, { recursive: true });
+      await mkdir(h.dir);
+      await put(file, 300 + round);
+      await served(300 + round, `round ${round}: the file in the watched folder made again`);
     }
   });
 
