@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { resolveStrategyName, strategyNames } from '../balancer/strategies.js';
-import type { Steps } from '../time-slices.js';
+import { runToEnd, type Steps } from '../time-slices.js';
 import { duration } from './zod-helpers.js';
 
 // KV stores and labels deliver every value as a string: accept numeric/boolean strings
@@ -124,7 +124,10 @@ let compiled: { router: typeof routerSchema; service: typeof serviceSchema } | u
  * Not at import: compiling costs ~8 ms that a run which never validates need not pay.
  */
 export function compiledItemSchemas(): { router: typeof routerSchema; service: typeof serviceSchema } {
-  compiled ??= { router: (compiledRouter ??= z.compile(routerSchema)), service: (compiledService ??= z.compile(serviceSchema)) };
+  if (!compiled) {
+    runToEnd(compileItemSchemas());
+    compiled = { router: compiledRouter!, service: compiledService! };
+  }
   return compiled;
 }
 
