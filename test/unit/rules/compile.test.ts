@@ -134,6 +134,20 @@ describe('compiledRule (hosts for the host index, and the rest of the rule)', ()
     expect(rest(makeRequest({ host: 'plain.example', path: '/web' }))).toBe(false);
   });
 
+  it('shares one matcher among routers with the same single PathPrefix(), and keeps different ones apart', () => {
+    const api = compiledRule('Host(`one.example`) && PathPrefix(`/api`)').rest!;
+    expect(compiledRule('Host(`two.example`) && PathPrefix(`/api`)').rest).toBe(api);
+    const web = compiledRule('Host(`one.example`) && PathPrefix(`/web`)').rest!;
+    expect(web).not.toBe(api);
+    expect(web(makeRequest({ path: '/web/x' }))).toBe(true);
+    expect(web(makeRequest({ path: '/api/x' }))).toBe(false);
+    expect(api(makeRequest({ path: '/api/x' }))).toBe(true);
+    // Past the bound the shared set starts again: old matchers keep working, new ones are right.
+    for (let i = 0; i < 1100; i++) expect(compiledRule(`Host(\`h${i}.example\`) && PathPrefix(\`/p${i}\`)`).rest!(makeRequest({ path: `/p${i}/x` }))).toBe(true);
+    expect(api(makeRequest({ path: '/api' }))).toBe(true);
+    expect(compiledRule('Host(`three.example`) && PathPrefix(`/api`)').rest!(makeRequest({ path: '/web' }))).toBe(false);
+  });
+
   it('rejects a bad rule with the error parseRule gives', () => {
     for (const rule of ['Host(`a`) &&', 'Host(a.com) && Path(`/x', 'Host(`a.*.com`)', 'PathPrefix(`/a`, `b`)', 'Header(`X`)', '(Host(`a`)']) {
       let expected: unknown;
