@@ -6,17 +6,6 @@ import { newServerState, type CheckResult, type HealthVerdict, type PoolState, t
 /** How upstream connection pools are built (serversTransport). */
 export type AgentOptions = UpstreamOptions;
 
-interface Entry {
-  state: ServerState;
-  /**
-   * Keep-alive connections to the server (upstream-pool.ts), kept across reloads. Made on first
-   * use: 10,000 servers at a reload should cost nothing until they get traffic.
-   */
-  upstream: Upstream | undefined;
-  /** Ends a passive ejection. */
-  ejectTimer: NodeJS.Timeout | undefined;
-}
-
 /** How an active check's result moves a server between up and down. */
 export interface CheckPolicy {
   healthyThreshold: number;
@@ -30,7 +19,7 @@ export interface CheckPolicy {
  * Every health transition goes through here, is logged once, and bumps the pool's version.
  */
 export class ServerRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, ServerState>();
   private readonly pools = new Map<string, PoolState>();
   /** Worker processes: the primary's latest health verdict per key, also for servers not built yet. */
   private readonly remoteHealth = new Map<string, HealthVerdict>();
@@ -52,18 +41,18 @@ export class ServerRegistry {
    */
   acquire(service: string, url: string, checked: boolean): ServerState {
     const key = `${service}|${url}`;
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = { state: newServerState(key, service, url, checked, this.now()), upstream: undefined, ejectTimer: undefined };
-      this.entries.set(key, entry);
+    let state = this.entries.get(key);
+    if (!state) {
+      state = newServerState(key, service, url, checked, this.now());
+      this.entries.set(key, state);
       const remote = checked ? this.remoteHealth.get(key) : undefined;
-      if (remote) this.applyVerdict(entry.state, remote);
+      if (remote) this.applyVerdict(state, remote);
       else if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
-    } else if (!checked && entry.state.health !== 'up') {
-      this.setHealth(entry.state, 'up', 'health check removed from the config');
+    } else if (!checked && state.health !== 'up') {
+      this.setHealth(state, 'up', 'health check removed from the config');
     }
-    entry.state.draining = false;
-    return entry.state;
+    state.draining = false;
+    return state;
   }
 
   pool(service: string): PoolState {
@@ -80,9 +69,8 @@ export class ServerRegistry {
    * meet: it counts itself in flight (begin) before asking, and only idle servers are released.
    */
   upstreamFor(state: ServerState): Upstream | undefined {
-    const entry = this.entries.get(state.key);
-    if (entry?.state !== state) return undefined;
-    return (entry.upstream ??= createUpstream(state.url, this.agentOptions));
+    if (state.upstream === null) return undefined;
+    return (state.upstream ??= createUpstream(state.url, this.agentOptions));
   }
 
   /**
@@ -94,7 +82,7 @@ export class ServerRegistry {
   drain(left: Iterable<ServerState>, gone: Iterable<string>): void {
     for (const state of left) {
       // Released already (and maybe acquired again as a new state): nothing to do.
-      if (this.entries.get(state.key)?.state !== state) continue;
+      if (this.entries.get(state.key) !== state) continue;
       if (!state.draining) this.log.info({ service: state.service, server: state.url, inFlight: state.inFlight }, 'server left the config: draining');
       state.draining = true;
       this.releaseIfIdle(state);
@@ -116,12 +104,10 @@ export class ServerRegistry {
 
   releaseIfIdle(state: ServerState): void {
     if (!state.draining || state.inFlight > 0) return;
-    const entry = this.entries.get(state.key);
-    if (entry?.state !== state) return;
+    if (this.entries.get(state.key) !== state) return;
     this.entries.delete(state.key);
     this.remoteHealth.delete(state.key);
-    if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
-    entry.upstream?.destroy();
+    this.release(state);
   }
 
   /** An active check answered: count it against the thresholds and move the server if due. */
@@ -151,13 +137,13 @@ export class ServerRegistry {
    */
   applyRemoteHealth(verdict: HealthVerdict): void {
     this.remoteHealth.set(verdict.key, verdict);
-    const entry = this.entries.get(verdict.key);
-    if (entry) this.applyVerdict(entry.state, verdict);
+    const state = this.entries.get(verdict.key);
+    if (state) this.applyVerdict(state, verdict);
   }
 
   /** Primary process: a worker's traffic ejected `key`; every other worker follows (via onVerdictChange). */
   applyRemoteEjection(key: string, until: number, reason: string): void {
-    const state = this.entries.get(key)?.state;
+    const state = this.entries.get(key);
     if (state && until > this.now()) this.eject(state, until, reason);
   }
 
@@ -170,7 +156,7 @@ export class ServerRegistry {
     recent.push(now);
     state.failures = recent;
     if (recent.length < policy.maxFailures) return;
-    if (this.entries.get(state.key)?.state !== state) return;
+    if (this.entries.get(state.key) !== state) return;
     state.failures = [];
     const why = `ejected for ${policy.ejectFor} ms after ${recent.length} failures within ${policy.failureWindow} ms (last: ${reason})`;
     this.eject(state, now + policy.ejectFor, why);
@@ -179,34 +165,37 @@ export class ServerRegistry {
 
   /** Every known server, live and draining (for the admin API). */
   states(): ServerState[] {
-    return [...this.entries.values()].map((e) => e.state);
+    return [...this.entries.values()];
   }
 
   /** Closes every pooled upstream socket and timer (shutdown). */
   destroy(): void {
-    for (const e of this.entries.values()) {
-      if (e.ejectTimer) clearTimeout(e.ejectTimer);
-      e.upstream?.destroy();
-    }
+    for (const state of this.entries.values()) this.release(state);
     this.entries.clear();
     this.pools.clear();
   }
 
+  /** Out of the registry: its timer stops, its sockets close, and no request gets an upstream for it again. */
+  private release(state: ServerState): void {
+    if (state.ejectTimer) clearTimeout(state.ejectTimer);
+    state.ejectTimer = undefined;
+    state.upstream?.destroy();
+    state.upstream = null;
+  }
+
   /** Ejected until `until` (epoch ms), or longer if it already is. */
   private eject(state: ServerState, until: number, reason: string, level?: 'debug'): void {
-    const entry = this.entries.get(state.key);
-    if (entry?.state !== state || until <= state.ejectedUntil) return;
+    if (this.entries.get(state.key) !== state || until <= state.ejectedUntil) return;
     state.ejectedUntil = until;
     this.updateAvailability(state, reason, 'ejected', level);
-    if (entry.ejectTimer) clearTimeout(entry.ejectTimer);
-    entry.ejectTimer = setTimeout(() => this.endEjection(state, 'ejection time over'), until - this.now());
-    entry.ejectTimer.unref();
+    if (state.ejectTimer) clearTimeout(state.ejectTimer);
+    state.ejectTimer = setTimeout(() => this.endEjection(state, 'ejection time over'), until - this.now());
+    state.ejectTimer.unref();
   }
 
   private endEjection(state: ServerState, reason: string, level?: 'debug'): void {
-    const entry = this.entries.get(state.key);
-    if (entry?.ejectTimer) clearTimeout(entry.ejectTimer);
-    if (entry) entry.ejectTimer = undefined;
+    if (state.ejectTimer) clearTimeout(state.ejectTimer);
+    state.ejectTimer = undefined;
     if (state.ejectedUntil === 0) return;
     state.ejectedUntil = 0;
     this.updateAvailability(state, reason, 'back', level);

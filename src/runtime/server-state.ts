@@ -1,3 +1,5 @@
+import type { Upstream } from './upstream-pool.js';
+
 /**
  * Long-lived state of one backend server of one service. Lives in the ServerRegistry,
  * keyed by service + server URL, and is handed back unchanged to every RoutingTable that
@@ -35,6 +37,15 @@ export interface ServerState {
   /** Consecutive passing / failing active checks. */
   checkPasses: number;
   checkFailures: number;
+  /**
+   * Owned by the ServerRegistry: keep-alive connections to the server (upstream-pool.ts), kept
+   * across reloads and made on first use (10,000 servers at a reload cost nothing until they get
+   * traffic); null once the registry released the server. Here rather than in an entry object of
+   * the registry's: a 10,000-server table keeps 10,000 objects fewer.
+   */
+  upstream: Upstream | undefined | null;
+  /** Owned by the ServerRegistry: ends a passive ejection. */
+  ejectTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -93,5 +104,7 @@ export function newServerState(key: string, service: string, url: string, checke
     lastCheck: undefined,
     checkPasses: 0,
     checkFailures: 0,
+    upstream: undefined,
+    ejectTimer: undefined,
   };
 }

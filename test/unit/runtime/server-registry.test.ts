@@ -101,4 +101,37 @@ describe('ServerRegistry health', () => {
     // Coming back after release is a new server.
     expect(registry.acquire('s@f', 'http://a', false)).not.toBe(a);
   });
+
+  it('makes a server\'s connection pool on first use, keeps it across re-acquire, and gives none once released', () => {
+    const { log } = capture();
+    registry = new ServerRegistry({ maxIdleSockets: 1, idleTimeout: 1000 }, log);
+    const a = registry.acquire('s@f', 'http://127.0.0.1:1', false);
+    expect(a.upstream).toBeUndefined();
+    const upstream = registry.upstreamFor(a);
+    expect(upstream).toBeDefined();
+    expect(registry.upstreamFor(registry.acquire('s@f', 'http://127.0.0.1:1', false))).toBe(upstream);
+    registry.drain([a], []);
+    expect(registry.upstreamFor(a)).toBeUndefined();
+    const again = registry.acquire('s@f', 'http://127.0.0.1:1', false);
+    const fresh = registry.upstreamFor(again);
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(upstream);
+  });
+
+  it('a released server\'s ejection ends with it: the server acquired again under its key is not touched', () => {
+    let now = 0;
+    const { log } = capture();
+    registry = new ServerRegistry({ maxIdleSockets: 1, idleTimeout: 1000 }, log, () => now);
+    const policy = { maxFailures: 1, failureWindow: 1000, ejectFor: 60_000 };
+    const a = registry.acquire('s@f', 'http://a', false);
+    registry.reportFailure(a, policy, 'ECONNREFUSED');
+    expect(a.ejectTimer).toBeDefined();
+    registry.drain([a], []);
+    expect(a.ejectTimer).toBeUndefined();
+    const b = registry.acquire('s@f', 'http://a', false);
+    now = 10;
+    registry.reportFailure(b, policy, 'ECONNREFUSED');
+    expect(b).toMatchObject({ available: false, ejectedUntil: 60_010 });
+    expect(b.ejectTimer).toBeDefined();
+  });
 });
