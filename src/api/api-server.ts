@@ -6,6 +6,7 @@ import { formatConfigError } from '../config/dynamic-config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { ServerState } from '../runtime/server-state.js';
 import type { LiveStats } from './live-stats.js';
+import { reportsView, reportView } from './report-view.js';
 import { serviceView } from './service-view.js';
 
 /** `/ping` and a read-only `/api/...`; it reports, it never changes config behind the providers. */
@@ -72,12 +73,12 @@ export class ApiServer {
     if (path === '/api/rawdata') {
       return json(res, 200, {
         version: table.version,
-        routers: Object.fromEntries(status.routers),
-        services: Object.fromEntries(status.services),
+        routers: reportsView(status.routers),
+        services: reportsView(status.services),
         errors: table.source.errors.map((e) => ({ ...e, text: formatConfigError(e) })),
       });
     }
-    if (path === '/api/http/routers') return json(res, 200, [...status.routers].map(([name, r]) => ({ name, ...r })));
+    if (path === '/api/http/routers') return json(res, 200, [...status.routers].map(([name, r]) => ({ name, ...reportView(r) })));
     if (path === '/api/http/services') {
       const live = await this.liveStats();
       const states = this.states();
@@ -88,7 +89,7 @@ export class ApiServer {
       const kind = m[1] as 'routers' | 'services';
       const name = resolveName(m[2]!, [...status[kind].keys()]);
       if (name === undefined) return json(res, 404, { error: `no ${kind.slice(0, -1)} named ${m[2]}; names look like app@file` });
-      if (kind === 'routers') return json(res, 200, { name, ...status.routers.get(name) });
+      if (kind === 'routers') return json(res, 200, { name, ...reportView(status.routers.get(name)!) });
       return json(res, 200, serviceView(table, this.states(), await this.liveStats(), name));
     }
     json(res, 404, { error: `no such endpoint ${path}; try /ping, /api/rawdata, /api/http/routers, /api/http/services` });

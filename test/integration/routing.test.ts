@@ -81,6 +81,12 @@ describe('every router is live', () => {
     const list = JSON.parse(reply.body) as Array<{ name: string; status: string }>;
     expect(list.map((r) => r.name).sort()).toEqual(Object.keys(ROUTERS).map((n) => `${n}@file`).sort());
     expect(list.every((r) => r.status === 'enabled')).toBe(true);
+    // A report's own fields, never the validation cache's bookkeeping (a valid item's report is its cache entry).
+    for (const r of list) expect(Object.keys(r).sort()).toEqual(['config', 'errors', 'name', 'origin', 'provider', 'status']);
+    const one = JSON.parse((await request(`${sy.apiUrl}/api/http/routers/${list[0]!.name}`, { agent: false })).body) as object;
+    expect(Object.keys(one).sort()).toEqual(['config', 'errors', 'name', 'origin', 'provider', 'status']);
+    const raw = JSON.parse((await request(`${sy.apiUrl}/api/rawdata`, { agent: false })).body) as { routers: Record<string, object>; services: Record<string, object> };
+    for (const r of [...Object.values(raw.routers), ...Object.values(raw.services)]) expect(Object.keys(r).sort()).toEqual(['config', 'errors', 'origin', 'provider', 'status']);
   });
 });
 
