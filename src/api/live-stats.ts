@@ -33,7 +33,7 @@ export function localStats(table: RoutingTable, states: readonly ServerState[]):
     });
   }
   const panic = new Set<string>();
-  for (const [name, service] of table.services) if (service.pool.panic) panic.add(name);
+  for (const [name, service] of table.services) if (service.panic) panic.add(name);
   return { servers, panic };
 }
 

@@ -1,13 +1,13 @@
 import { StickyCookie } from '../balancer/sticky-cookie.js';
-import { strategies } from '../balancer/strategies.js';
 import type { BalancerOptions, BalancerServer } from '../balancer/types.js';
 import type { ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
 import { runToEnd, type Steps } from '../time-slices.js';
 import { HostIndex } from './host-index.js';
 import { MapDraft } from './map-draft.js';
 import { orderRoutes, STEP } from './route-order.js';
-import { RouterSet, type Route, type RoutingTable, type ServiceRuntime } from './routing-table.js';
-import { ServicePool, type PanicListener } from './service-pool.js';
+import { RouterSet, type Route, type RoutingTable } from './routing-table.js';
+import type { PanicListener } from './service-pool.js';
+import { ServiceRuntime, type PoolMaker } from './service-runtime.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { ServerState } from './server-state.js';
 import type { SpareServices } from './spare-services.js';
@@ -66,6 +66,7 @@ function* buildServices(
 ): Steps<{ services: ReadonlyMap<string, ServiceRuntime>; replaced: ServiceRuntime[]; removed: boolean }> {
   const before = options.previous?.services;
   const services = new MapDraft(before);
+  const maker: PoolMaker = { registry, balancer: options.balancer, onPanic: options.onPanic };
   /** Previous runtimes of services that are still there but changed. */
   const replaced: ServiceRuntime[] = [];
   let stayed = 0;
@@ -77,8 +78,8 @@ function* buildServices(
       if (service) replaced.push(service);
       service = options.spare?.find(name, config);
       if (!service) {
-        yield; // a new service acquires servers and builds a pool: check the clock after each
-        service = newServiceRuntime(name, config, registry, options);
+        yield; // a new service acquires servers: check the clock after each
+        service = newServiceRuntime(name, config, registry, maker);
         made.push(service);
       }
     }
@@ -94,35 +95,14 @@ function servicesGone(before: ReadonlyMap<string, ServiceRuntime>, services: Rea
   return gone;
 }
 
-function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, options: BuildOptions): ServiceRuntime {
+function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, maker: PoolMaker): ServiceRuntime {
   const lb = config.loadBalancer;
   const servers: BalancerServer[] = lb.servers.map((s) => ({
     url: s.url,
     weight: s.weight,
     state: registry.acquire(name, s.url, lb.healthCheck !== undefined),
   }));
-  const pool = new ServicePool(
-    servers,
-    strategies[lb.strategy],
-    registry.pool(name),
-    lb, // the pool policy (slowStart, panicThreshold): immutable validated config, no copy per service
-    options.balancer,
-    name,
-    options.onPanic,
-  );
-  return {
-    name,
-    config,
-    strategy: lb.strategy,
-    servers,
-    pool,
-    sticky: lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined,
-    passHostHeader: lb.passHostHeader,
-    healthCheck: lb.healthCheck,
-    passiveHealthCheck: lb.passiveHealthCheck,
-    retries: lb.retries,
-    retryBodyLimit: lb.retryBodyLimit,
-  };
+  return new ServiceRuntime(name, config, servers, lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined, maker);
 }
 
 /** One HostIndex per entry point; the previous table's when its routes and entry points are the same. */

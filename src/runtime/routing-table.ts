@@ -1,9 +1,9 @@
-import type { BalancerServer, StrategyName } from '../balancer/types.js';
-import type { StickyCookie } from '../balancer/sticky-cookie.js';
-import type { HealthCheckConfig, PassiveHealthCheckConfig, RouterConfig, ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
-import type { ServicePool } from './service-pool.js';
+import type { RouterConfig, ValidatedConfig } from '../config/dynamic-config.js';
+import type { ServiceRuntime } from './service-runtime.js';
 import type { MatchRequest, RuleMatcher } from '../rules/types.js';
 import type { HostIndex } from './host-index.js';
+
+export type { ServiceRuntime } from './service-runtime.js';
 
 /**
  * Everything a request needs, built once per config and never mutated afterwards
@@ -42,21 +42,6 @@ export interface Route {
   readonly config: RouterConfig;
 }
 
-export interface ServiceRuntime {
-  readonly name: string;
-  /** The validated service this runtime was built from. */
-  readonly config: ServiceConfig;
-  readonly strategy: StrategyName;
-  readonly servers: readonly BalancerServer[];
-  /** Health-aware balancing over the servers. */
-  readonly pool: ServicePool;
-  readonly sticky: StickyCookie | undefined;
-  readonly passHostHeader: boolean;
-  readonly healthCheck: HealthCheckConfig | undefined;
-  readonly passiveHealthCheck: PassiveHealthCheckConfig | undefined;
-  readonly retries: number;
-  readonly retryBodyLimit: number;
-}
 
 const matches = (route: Route, req: MatchRequest): boolean => route.rest === null || route.rest(req);
 

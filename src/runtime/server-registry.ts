@@ -228,7 +228,9 @@ export class ServerRegistry {
       { service: state.service, server: state.url, event, available, health: state.health, ejected: state.ejectedUntil > 0 },
       `server ${event}: ${reason}`,
     );
-    if (changed) this.pool(state.service).version++;
+    // A service no request has used yet has no pool state (service-runtime.ts): nothing to rebuild.
+    const pool = changed ? this.pools.get(state.service) : undefined;
+    if (pool) pool.version++;
     this.onVerdictChange?.(state);
   }
 }

@@ -20,6 +20,24 @@ const SLOW_START_FLOOR = 0.1;
 /** While a server ramps, its effective weight is recomputed at most this often. */
 const RAMP_STEP_MS = 100;
 
+/** Too few of the usable servers are available: balance over all of them (Envoy's panic threshold, in percent). */
+function panicAt(available: number, usable: number, threshold: number): boolean {
+  return threshold > 0 && usable > 0 && available * 100 < threshold * usable;
+}
+
+/** Whether a pool over `servers` would be in panic now, without building one (no listener is told). */
+export function inPanic(servers: readonly BalancerServer[], policy: PoolPolicy): boolean {
+  if (policy.panicThreshold <= 0) return false;
+  let usable = 0;
+  let available = 0;
+  for (const s of servers) {
+    if (!isEligible(s)) continue;
+    usable++;
+    if (s.state.available) available++;
+  }
+  return panicAt(available, usable, policy.panicThreshold);
+}
+
 /**
  * The servers of one service as balancing sees them right now: only available ones (unless
  * in panic), with slow-start weights. The strategy is rebuilt over that view whenever the
@@ -81,8 +99,7 @@ export class ServicePool {
     this.builtAt = now;
     const usable = this.servers.filter(isEligible);
     const available = usable.filter((s) => s.state.available);
-    const threshold = this.policy.panicThreshold;
-    const panic = threshold > 0 && usable.length > 0 && available.length * 100 < threshold * usable.length;
+    const panic = panicAt(available.length, usable.length, this.policy.panicThreshold);
     if (panic !== this.state.panic) {
       this.state.panic = panic;
       this.onPanicChange?.(this.service, panic, available.length, usable.length);
