@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,29 @@ describe('switchyard CLI', () => {
 
   const write = (name: string, text: string) => writeFile(path.join(dir, name), text);
   const STATIC = 'entryPoints:\n  web:\n    address: 127.0.0.1:0\nproviders:\n  file:\n    directory: ./dynamic\n';
+
+  /**
+   * SIGKILL to a command started with `detached: true` and every worker it forked (they share its
+   * process group), resolved once none is left: a worker outliving the test would go on writing
+   * into the temp folder that afterEach removes (ENOTEMPTY), or into the next test's ports.
+   */
+  async function killGroup(child: ChildProcess): Promise<void> {
+    const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      return; // the group is gone already
+    }
+    await exited;
+    await waitFor(() => {
+      try {
+        process.kill(-child.pid!, 0);
+        return false;
+      } catch {
+        return true; // ESRCH: no process of the group is left
+      }
+    }, 'every process of the command to be gone');
+  }
 
   it('prints its version', () => {
     const r = run(['--version']);
@@ -193,7 +216,7 @@ describe('switchyard CLI', () => {
       backend = await startBackend('b');
       await write('sy.yaml', `${STATIC}accessLog:\n  filePath: ./access.log\n  bufferingSize: 0\nworkers: ${workers}\n`);
       await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
-      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const log = path.join(dir, 'access.log');
@@ -213,7 +236,7 @@ describe('switchyard CLI', () => {
         expect(await lines(`${log}.1`)).toContain('/before');
         expect(await lines(log)).not.toContain('/before');
       } finally {
-        child.kill('SIGKILL');
+        await killGroup(child);
       }
     });
 
@@ -234,11 +257,7 @@ describe('switchyard CLI', () => {
         expect(out).not.toContain('exited unexpectedly');
         expect(out.slice(out.indexOf('shutting down'))).not.toContain('entry point listening');
       } finally {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
+        await killGroup(child);
       }
     });
 
@@ -254,7 +273,7 @@ describe('switchyard CLI', () => {
       });
       await write('sy.yaml', `${STATIC}api:\n  address: 127.0.0.1:0\nlog:\n  level: debug\nworkers: ${workers}\n`);
       await write('dynamic/app.yaml', `http:\n  routers:\n    app: {rule: "PathPrefix(\`/\`)", service: app}\n  services:\n    app: {loadBalancer: {servers: [{url: "${backend.url}"}]}}\n`);
-      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, '-c', path.join(dir, 'sy.yaml'), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -277,7 +296,7 @@ describe('switchyard CLI', () => {
         // Nothing is left listening (with workers: they exited too).
         await expect(request(url, { agent: false })).rejects.toThrow(/ECONNREFUSED/);
       } finally {
-        child.kill('SIGKILL');
+        await killGroup(child);
       }
     });
   });
