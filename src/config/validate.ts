@@ -316,15 +316,14 @@ const EVERY_ENTRY_POINT: string[] = Object.freeze([]) as unknown as string[];
 
 /** The errors list of every report without errors (frozen: reports are shared, never edited). */
 const NO_ERRORS: string[] = Object.freeze([]) as unknown as string[];
-/** A valid item's cache entry and report in one (a literal, not a spread: this runs for every new item, and a spread takes V8's slow copying path). */
+/** A valid item's cache entry and report in one: a literal, not a spread (this runs for every new valid item, and a spread takes V8's slow copying path). */
 function knownItem<C>(provider: string, config: C, qualified: string, origin: string | undefined, item: unknown): Known<C> {
   return { status: 'enabled', provider, errors: NO_ERRORS, config, origin, qualified, item, round: 0 };
 }
 
-/** An invalid item's report. */
+/** The report of an item disabled by `errs` (never empty: a valid item's report is its cache entry, knownItem). */
 function report(provider: string, errs: readonly ConfigError[], config: unknown, origin: string | undefined): ItemReport {
-  // No object spread: this runs for every new item, and a spread takes V8's slow copying path.
-  const r: ItemReport = { status: errs.length === 0 ? 'enabled' : 'disabled', provider, errors: errs.length === 0 ? NO_ERRORS : errs.map(formatShort), config };
+  const r: ItemReport = { status: 'disabled', provider, errors: errs.map(formatShort), config };
   if (origin) r.origin = origin;
   return r;
 }

@@ -42,7 +42,6 @@ export interface Route {
   readonly config: RouterConfig;
 }
 
-
 const matches = (route: Route, req: MatchRequest): boolean => route.rest === null || route.rest(req);
 
 /** The routers of one entry point, with a host index in front of the priority-ordered scan. */
