@@ -14,6 +14,7 @@ import type {
   ValidatedConfig,
 } from './dynamic-config.js';
 import { compiledItemSchemas, compileItemSchemas, defaultCookieName } from './dynamic-schema.js';
+import { DeferredMap } from './deferred-map.js';
 import { ItemCache, type CacheEntry } from './item-cache.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
@@ -74,8 +75,9 @@ export function validateSnapshotsSliced(
 function* validationSteps(snapshots: readonly ProviderSnapshot[], options: ValidateOptions): Steps<ValidatedConfig> {
   const routersOut = new Map<string, RouterConfig>();
   const servicesOut = new Map<string, ServiceConfig>();
-  const routerStatus = new Map<string, ItemReport>();
-  const serviceStatus = new Map<string, ItemReport>();
+  // Read by the admin API only: filed as lists, made into Maps when first read (deferred-map.ts).
+  const routerStatus = new DeferredMap<string, ItemReport>();
+  const serviceStatus = new DeferredMap<string, ItemReport>();
   const errors: ConfigError[] = [];
   // Routers are checked against services once every provider is in (parallel arrays: no pair objects).
   const pendingRouters: Array<Known<RouterConfig>> = [];

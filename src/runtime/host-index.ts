@@ -8,11 +8,22 @@ export interface Ordered {
   readonly order: number;
 }
 
-const EMPTY: readonly never[] = [];
+/**
+ * The items filed under one host, in order: the item itself when it is the only one (the usual
+ * host has one router: a 10,000-host table keeps 10,000 lists of one fewer, ~56 B each), else a list.
+ */
+type Bucket<T> = T | T[];
+
+/** Item `i` of a bucket (Ordered items are never arrays themselves). */
+function at<T>(bucket: Bucket<T> | undefined, i: number): T | undefined {
+  if (bucket === undefined) return undefined;
+  if (Array.isArray(bucket)) return bucket[i];
+  return i === 0 ? bucket : undefined;
+}
 
 export class HostIndex<T extends Ordered> {
-  private readonly exact = new Map<string, T[]>();
-  private readonly wildcard = new Map<string, T[]>();
+  private readonly exact = new Map<string, Bucket<T>>();
+  private readonly wildcard = new Map<string, Bucket<T>>();
   private readonly anyHost: T[] = [];
   private count = 0;
 
@@ -42,16 +53,17 @@ export class HostIndex<T extends Ordered> {
    * is true. `arg` is passed through so callers need no per-call closure on the hot path.
    */
   find<A>(host: string, accept: (item: T, arg: A) => boolean, arg: A): T | undefined {
-    const a = this.exact.get(host) ?? EMPTY;
-    const dot = host.indexOf('.');
-    const b = dot >= 0 ? (this.wildcard.get(host.slice(dot + 1)) ?? EMPTY) : EMPTY;
+    const a = this.exact.get(host);
+    // No wildcard routers (the usual table): no parent-domain string made per request.
+    const dot = this.wildcard.size > 0 ? host.indexOf('.') : -1;
+    const b = dot >= 0 ? this.wildcard.get(host.slice(dot + 1)) : undefined;
     const c = this.anyHost;
     let i = 0;
     let j = 0;
     let k = 0;
     for (;;) {
-      const x = a[i];
-      const y = b[j];
+      const x = at(a, i);
+      const y = at(b, j);
       const z = c[k];
       let next: T | undefined;
       if (x && (!y || x.order <= y.order) && (!z || x.order <= z.order)) {
@@ -71,8 +83,9 @@ export class HostIndex<T extends Ordered> {
   }
 }
 
-function push<T>(map: Map<string, T[]>, key: string, item: T): void {
-  const list = map.get(key);
-  if (list) list.push(item);
-  else map.set(key, [item]);
+function push<T>(map: Map<string, Bucket<T>>, key: string, item: T): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) map.set(key, item);
+  else if (Array.isArray(bucket)) bucket.push(item);
+  else map.set(key, [bucket, item]);
 }
