@@ -68,9 +68,10 @@ function loopProbe() {
 }
 
 // Items are made as a provider hands them over: through structuredClone, as the file provider's
-// thread posts them (Redis, etcd and Docker give strings read from buffers or JSON.parse alike).
-// Template literals make concatenated strings, which no provider delivers: validating those
-// first flattened each rule and URL, ~10-25% of a first load (bench/RESULTS.md, "First load: items as providers hand them over").
+// thread posts them (Redis and etcd values are decoded from buffers, Docker labels come from
+// JSON.parse: flat strings too). Template literals make concatenated strings, which validation
+// first flattened for each rule and URL: ~10-25% of a first load that no provider's items cost
+// (bench/RESULTS.md, "First load: items as providers hand them over").
 const asProvided = structuredClone;
 
 function server(i, round, port = 8080) {
