@@ -13,9 +13,10 @@ import type {
   ServiceConfig,
   ValidatedConfig,
 } from './dynamic-config.js';
-import { compiledItemSchemas, compileItemSchemas, defaultCookieName } from './dynamic-schema.js';
+import { compiledItemSchemas, compileItemSchemas } from './dynamic-schema.js';
 import { DeferredMap } from './deferred-map.js';
 import { ItemCache, type CacheEntry } from './item-cache.js';
+import { loadBalancerOf, plainLoadBalancer } from './load-balancer.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
 
@@ -204,6 +205,13 @@ function checkSections(raw: ProviderSnapshot['config'], provider: string, origin
 const labelOf = (kind: 'service' | 'router', qualified: string): string => `${kind} ${qualified}`;
 const baseOf = (kind: 'service' | 'router', name: string): string => `http.${kind}s.${name}`;
 
+/** An item's name: the provider suffix is validation's to add. */
+function checkName(kind: 'service' | 'router', provider: string, name: string, qualified: string, origin: (path: string) => string | undefined, errors: ConfigError[]): void {
+  if (name.includes('@')) {
+    errors.push({ provider, item: labelOf(kind, qualified), field: '', message: `a ${kind} name must not contain "@"; the provider suffix is added for you`, origin: origin(baseOf(kind, name)) });
+  }
+}
+
 /** An item through its zod schema, with the name check services and routers share; undefined when the fields did not parse. */
 function parseItem<T>(
   kind: 'service' | 'router',
@@ -215,9 +223,7 @@ function parseItem<T>(
   origin: (path: string) => string | undefined,
   errors: ConfigError[],
 ): T | undefined {
-  if (name.includes('@')) {
-    errors.push({ provider, item: labelOf(kind, qualified), field: '', message: `a ${kind} name must not contain "@"; the provider suffix is added for you`, origin: origin(baseOf(kind, name)) });
-  }
+  checkName(kind, provider, name, qualified, origin, errors);
   const parsed = schema.safeParse(item ?? {});
   if (parsed.success) return parsed.data;
   for (const i of issuesOf(parsed.error)) {
@@ -236,13 +242,19 @@ function validateService(
   errors: ConfigError[],
 ): ServiceConfig | undefined {
   const before = errors.length;
-  const data = parseItem('service', compiledItemSchemas().service, provider, name, qualified, item, origin, errors);
-  if (!data) return undefined;
-  const lb = data.loadBalancer;
+  // The usual service needs no zod (load-balancer.ts); any other goes through the schema.
+  let loadBalancer = plainLoadBalancer(item);
+  if (loadBalancer) checkName('service', provider, name, qualified, origin, errors);
+  else {
+    const data = parseItem('service', compiledItemSchemas().service, provider, name, qualified, item, origin, errors);
+    if (!data) return undefined;
+    loadBalancer = loadBalancerOf(data.loadBalancer, qualified);
+  }
+  const servers = loadBalancer.servers;
   // One server cannot be listed twice: no second URL parse for the usual service.
-  if (lb.servers.length > 1) {
+  if (servers.length > 1) {
     const seen = new Set<string>();
-    lb.servers.forEach((s, i) => {
+    servers.forEach((s, i) => {
       const normal = new URL(s.url).href;
       if (seen.has(normal)) {
         errors.push({ provider, item: labelOf('service', qualified), field: `loadBalancer.servers[${i}].url`, message: `server ${s.url} is listed twice; list each server once and use weight to give it a bigger share`, origin: origin(`${baseOf('service', name)}.loadBalancer.servers.${i}.url`) });
@@ -251,22 +263,6 @@ function validateService(
     });
   }
   if (errors.length > before) return undefined;
-  // Built anew even when zod's output has the same fields: keeping zod's objects was tried and
-  // measured no faster (bench/RESULTS.md, "Cold load, second pass").
-  const cookie = lb.sticky?.cookie;
-  // Optional fields assigned after the literal (same key order as before), not spread in.
-  const loadBalancer: LoadBalancerConfig = {
-    strategy: lb.strategy,
-    servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight })),
-    passHostHeader: lb.passHostHeader,
-    retries: lb.retries,
-    retryBodyLimit: lb.retryBodyLimit,
-    slowStart: lb.slowStart,
-    panicThreshold: lb.panicThreshold,
-  };
-  if (lb.healthCheck) loadBalancer.healthCheck = lb.healthCheck;
-  if (lb.passiveHealthCheck) loadBalancer.passiveHealthCheck = lb.passiveHealthCheck;
-  if (cookie) loadBalancer.sticky = { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } };
   return { loadBalancer };
 }
 
