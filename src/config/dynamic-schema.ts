@@ -112,6 +112,7 @@ export const serviceSchema = z.strictObject({
 });
 
 export type ParsedService = z.output<typeof serviceSchema>;
+export type ParsedRouter = z.output<typeof routerSchema>;
 
 let compiledRouter: typeof routerSchema | undefined;
 let compiledService: typeof serviceSchema | undefined;

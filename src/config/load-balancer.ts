@@ -1,5 +1,6 @@
 import type { LoadBalancerConfig, ServerConfig } from './dynamic-config.js';
 import { defaultCookieName, serviceSchema, serverUrlProblem, type ParsedService } from './dynamic-schema.js';
+import { isPlainObject } from './plain-object.js';
 
 // A service's validated load balancer: made from zod's output, or from the usual item without zod.
 
@@ -98,10 +99,4 @@ function onlyKey(value: unknown, key: string): boolean {
     seen = true;
   }
   return seen;
-}
-
-function isPlainObject(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }

@@ -17,6 +17,7 @@ import { compiledItemSchemas, compileItemSchemas } from './dynamic-schema.js';
 import { DeferredMap } from './deferred-map.js';
 import { ItemCache, type CacheEntry } from './item-cache.js';
 import { loadBalancerOf, plainLoadBalancer } from './load-balancer.js';
+import { plainRouter } from './plain-router.js';
 import { qualify } from './qualify.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
 
@@ -276,7 +277,10 @@ function validateRouter(
   errors: ConfigError[],
 ): RouterConfig | undefined {
   // The router is returned whenever the fields parsed; it is valid only if it pushed no errors.
-  const r = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin, errors);
+  // The usual router needs no zod (plain-router.ts); any other goes through the schema.
+  let r = plainRouter(item);
+  if (r) checkName('router', provider, name, qualified, origin, errors);
+  else r = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin, errors);
   if (!r) return undefined;
   try {
     compiledRule(r.rule);
