@@ -52,7 +52,9 @@ export function* orderRoutes(
         if (routers.get(route.name) === route.config) stays.push(route);
       }
     }
-    ranked = merge(stays, yield* sortSteps(added, byPriority));
+    const sorted = yield* sortSteps(added, byPriority);
+    // A first load (nothing stays) takes the sorted list as it is: no generator step per route.
+    ranked = stays.length === 0 ? sorted : merge(stays, sorted);
   }
 
   const routes = new MapDraft(before);
