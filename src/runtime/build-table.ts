@@ -118,7 +118,7 @@ function newServiceRuntime(name: string, config: ServiceConfig, registry: Server
     const s = lb.servers[i]!;
     servers[i] = { url: s.url, weight: s.weight, state: registry.acquire(name, s.url, checked) };
   }
-  return ServiceRuntime.make(name, config, servers, lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined, maker);
+  return new ServiceRuntime(name, config, servers, lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined, maker);
 }
 
 /** One HostIndex per entry point; the previous table's when its routes and entry points are the same. */

@@ -20,27 +20,16 @@ export interface PoolMaker {
  * Per-service settings are read through from the validated config rather than copied.
  */
 export class ServiceRuntime {
-  declare readonly name: string;
-  /** The validated service this runtime was built from. */
-  declare readonly config: ServiceConfig;
-  declare readonly servers: readonly BalancerServer[];
-  declare readonly sticky: StickyCookie | undefined;
-  declare private readonly maker: PoolMaker;
-  declare private made: ServicePool | undefined;
+  private made: ServicePool | undefined;
 
-  /** Made by `make` only. */
-  private constructor() {}
-
-  /**
-   * A runtime as an object literal with this class's prototype rather than `new`: V8 allocates
-   * what a literal makes straight in the old generation once it has seen that site's objects
-   * survive, never what `new` makes, which the young-generation GC then copies twice; a
-   * 10,000-service first load kept 10,000 of them (bench/RESULTS.md, "First load: what the
-   * young generation copies"). Same fields, same prototype, `instanceof` holds.
-   */
-  static make(name: string, config: ServiceConfig, servers: readonly BalancerServer[], sticky: StickyCookie | undefined, maker: PoolMaker): ServiceRuntime {
-    return { __proto__: ServiceRuntime.prototype, name, config, servers, sticky, maker, made: undefined } as unknown as ServiceRuntime;
-  }
+  constructor(
+    readonly name: string,
+    /** The validated service this runtime was built from. */
+    readonly config: ServiceConfig,
+    readonly servers: readonly BalancerServer[],
+    readonly sticky: StickyCookie | undefined,
+    private readonly maker: PoolMaker,
+  ) {}
 
   /** Health-aware balancing over the servers (made on first use). */
   get pool(): ServicePool {
