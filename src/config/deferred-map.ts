@@ -1,10 +1,11 @@
 /**
  * A map written as a list of `set` calls and made into a Map only when something first reads
  * it. Validation files a status report for every item it sees, 20,000 in a 10,000-router load,
- * and only the admin API ever reads them: as two Maps they were ~4 ms of inserts and ~90 B per
- * router + service kept (bench/RESULTS.md, "First load: …"); as a list they are one array. The
- * Map is made by replaying the sets in order, so every read behaves exactly as a Map filled
- * the same way would (a key set twice keeps its first place and its last value).
+ * and only the admin API ever reads them: as two Maps of 10,000 entries they cost ~2 ms of
+ * inserts each and ~46 B per entry kept; as a list, one array (bench/RESULTS.md, "First load:
+ * items as providers hand them over, and the usual item without zod"). The Map is made by
+ * replaying the sets in order, so every read behaves exactly as a Map filled the same way would
+ * (a key set twice keeps its first place and its last value).
  */
 export class DeferredMap<K, V> implements ReadonlyMap<K, V> {
   /** Keys and values in turn, in the order they were set; dropped once the Map is made. */

@@ -29,11 +29,12 @@ export function loadBalancerOf(lb: ParsedService['loadBalancer'], qualified: str
 
 /**
  * The usual service, read without zod: `loadBalancer.servers` and nothing else, each server
- * a `url` that serverUrlProblem accepts and perhaps a whole-number `weight`. That is what most
- * services of a big config are (Docker's, a KV tree's), and zod's parse was ~10 ms of a
- * 10,000-service first load (bench/RESULTS.md, "First load: the usual service without zod").
- * Everything else — another field, a weight written as a string, a URL that needs `new URL`,
- * anything zod might object to — gives undefined, and zod parses the item as before. The values
+ * a `url` that serverUrlProblem accepts (the check zod's schema makes) and perhaps a
+ * whole-number `weight`. Most services of a big config are just a server list, and zod's parse
+ * was ~10 ms of a 10,000-service first load (bench/RESULTS.md, "First load: items as providers
+ * hand them over, and the usual item without zod"). Everything else — another field, a weight
+ * written as a string (as KV stores give it), a URL serverUrlProblem objects to, anything zod
+ * might object to — gives undefined, and zod parses the item as before. The values
  * of the fields left out are zod's own defaults, read from the schema once, so they cannot drift
  * (test/unit/config/load-balancer.test.ts holds the result equal to zod's).
  */

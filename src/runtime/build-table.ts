@@ -112,7 +112,8 @@ function newServiceRuntime(name: string, config: ServiceConfig, registry: Server
   const checked = lb.healthCheck !== undefined;
   // Sized up front rather than map()ped: V8 makes map()'s list in the young generation, and a
   // list every service keeps is then copied twice by the GC; this one it allocates where it
-  // stays (bench/RESULTS.md, "First load: what the young generation copies").
+  // stays (bench/RESULTS.md, "First load: items as providers hand them over, and the usual
+  // item without zod").
   const servers = new Array<BalancerServer>(lb.servers.length);
   for (let i = 0; i < servers.length; i++) {
     const s = lb.servers[i]!;
