@@ -1,30 +1,41 @@
 import type { LoadBalancerConfig, ServerConfig } from './dynamic-config.js';
 import { defaultCookieName, serviceSchema, serverUrlProblem, type ParsedService } from './dynamic-schema.js';
-import { isPlainObject } from './plain-object.js';
+import { isPlainObject, isWholeNumber } from './plain-object.js';
 
 // A service's validated load balancer: made from zod's output, or from the usual item without zod.
 
 /**
  * The validated load balancer, built anew from zod's output even where it has the same fields:
  * keeping zod's objects was tried and measured no faster (bench/RESULTS.md, "Cold load, second
- * pass"). plainLoadBalancer builds the same literal.
+ * pass").
  */
 export function loadBalancerOf(lb: ParsedService['loadBalancer'], qualified: string): LoadBalancerConfig {
   const cookie = lb.sticky?.cookie;
+  const loadBalancer = withServers(lb, lb.servers.map((s) => ({ url: s.url, weight: s.weight })));
   // Optional fields assigned after the literal (same key order as before), not spread in.
-  const loadBalancer: LoadBalancerConfig = {
-    strategy: lb.strategy,
-    servers: lb.servers.map((s) => ({ url: s.url, weight: s.weight })),
-    passHostHeader: lb.passHostHeader,
-    retries: lb.retries,
-    retryBodyLimit: lb.retryBodyLimit,
-    slowStart: lb.slowStart,
-    panicThreshold: lb.panicThreshold,
-  };
   if (lb.healthCheck) loadBalancer.healthCheck = lb.healthCheck;
   if (lb.passiveHealthCheck) loadBalancer.passiveHealthCheck = lb.passiveHealthCheck;
   if (cookie) loadBalancer.sticky = { cookie: { ...cookie, name: cookie.name ?? defaultCookieName(qualified) } };
   return loadBalancer;
+}
+
+/** The fields every load balancer has, and nothing optional. */
+type BaseFields = Pick<LoadBalancerConfig, 'strategy' | 'passHostHeader' | 'retries' | 'retryBodyLimit' | 'slowStart' | 'panicThreshold'>;
+
+/**
+ * The one literal both ways build: the same keys in the same order, so validated load balancers
+ * share one shape whichever way they were read.
+ */
+function withServers(base: BaseFields, servers: ServerConfig[]): LoadBalancerConfig {
+  return {
+    strategy: base.strategy,
+    servers,
+    passHostHeader: base.passHostHeader,
+    retries: base.retries,
+    retryBodyLimit: base.retryBodyLimit,
+    slowStart: base.slowStart,
+    panicThreshold: base.panicThreshold,
+  };
 }
 
 /**
@@ -57,23 +68,14 @@ export function plainLoadBalancer(item: unknown): LoadBalancerConfig | undefined
       else return undefined;
     }
     if (typeof url !== 'string' || serverUrlProblem(url) !== undefined) return undefined;
-    if (typeof weight !== 'number' || !Number.isSafeInteger(weight) || weight < 0) return undefined;
+    if (!isWholeNumber(weight)) return undefined;
     servers[i] = { url, weight };
   }
-  // loadBalancerOf's literal, field for field.
-  return {
-    strategy: d.lb.strategy,
-    servers,
-    passHostHeader: d.lb.passHostHeader,
-    retries: d.lb.retries,
-    retryBodyLimit: d.lb.retryBodyLimit,
-    slowStart: d.lb.slowStart,
-    panicThreshold: d.lb.panicThreshold,
-  };
+  return withServers(d.lb, servers);
 }
 
 interface Defaults {
-  lb: Pick<LoadBalancerConfig, 'strategy' | 'passHostHeader' | 'retries' | 'retryBodyLimit' | 'slowStart' | 'panicThreshold'>;
+  lb: BaseFields;
   weight: number;
 }
 

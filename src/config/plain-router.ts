@@ -1,5 +1,5 @@
 import { routerSchema, type ParsedRouter } from './dynamic-schema.js';
-import { isPlainObject } from './plain-object.js';
+import { isPlainObject, isWholeNumber } from './plain-object.js';
 
 /**
  * The usual router, read without zod: a `rule` and a `service` (strings, trimmed as the schema
@@ -11,23 +11,22 @@ import { isPlainObject } from './plain-object.js';
  */
 export function plainRouter(item: unknown): ParsedRouter | undefined {
   if (!isPlainObject(item)) return undefined;
-  let rule: unknown;
-  let service: unknown;
+  let rawRule: unknown;
+  let rawService: unknown;
   let entryPoints: unknown;
   let priority: unknown = defaultPriority();
   for (const key in item) {
     const value = (item as Record<string, unknown>)[key];
-    if (key === 'rule') rule = value;
-    else if (key === 'service') service = value;
+    if (key === 'rule') rawRule = value;
+    else if (key === 'service') rawService = value;
     else if (key === 'entryPoints') entryPoints = value;
     else if (key === 'priority') priority = value;
     else return undefined;
   }
-  if (typeof rule !== 'string' || typeof service !== 'string') return undefined;
-  rule = rule.trim();
-  service = service.trim();
-  if ((rule as string).length === 0 || (service as string).length === 0) return undefined;
-  if (typeof priority !== 'number' || !Number.isSafeInteger(priority) || priority < 0) return undefined;
+  if (typeof rawRule !== 'string' || typeof rawService !== 'string' || !isWholeNumber(priority)) return undefined;
+  const rule = rawRule.trim();
+  const service = rawService.trim();
+  if (rule.length === 0 || service.length === 0) return undefined;
   let list: string[] = [];
   if (entryPoints !== undefined) {
     if (!Array.isArray(entryPoints)) return undefined;
@@ -36,7 +35,7 @@ export function plainRouter(item: unknown): ParsedRouter | undefined {
     list = (entryPoints as string[]).slice();
   }
   // zod's key order.
-  return { entryPoints: list, rule: rule as string, priority, service: service as string };
+  return { entryPoints: list, rule, priority, service };
 }
 
 let priority: number | undefined;
