@@ -10,6 +10,31 @@ export type Steps<T> = Generator<void, T, void>;
 /** Long enough to amortise a turn of the event loop, short enough that requests barely notice. */
 export const SLICE_MS = 5;
 
+/**
+ * Items left until the next point where sliced steps may pause. Checking the clock costs too, so
+ * a loop pauses every `step` cheap items (`tick()` says when), and an item that does the real work
+ * counts for more (`spend`): validation and the table build both count this way.
+ */
+export class PauseBudget {
+  private left: number;
+
+  constructor(private readonly step: number) {
+    this.left = step;
+  }
+
+  /** One more item: true when the loop should yield now. */
+  tick(): boolean {
+    if (--this.left > 0) return false;
+    this.left = this.step;
+    return true;
+  }
+
+  /** The item being handled costs `cost` more. */
+  spend(cost: number): void {
+    this.left -= cost;
+  }
+}
+
 export type SlicedResult<T> =
   | { done: true; value: T; /** time spent working, without the waits between slices */ busyMs: number }
   | { done: false };

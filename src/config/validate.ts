@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { compiledRule, newRuleGeneration, RuleError } from '../rules/index.js';
-import { runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
+import { PauseBudget, runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
 import type {
   ConfigError,
   DynamicConfig,
@@ -94,8 +94,7 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
   newRuleGeneration();
   // The first validation of a process compiles the item schemas, one step each.
   yield* compileItemSchemas();
-  /** Items left until the next pause point. */
-  let budget = STEP;
+  const budget = new PauseBudget(STEP);
 
   for (const snapshot of snapshots) {
     const { provider } = snapshot;
@@ -106,10 +105,7 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
 
     const services = raw.http?.services ?? {};
     for (const name of Object.keys(services)) {
-      if (--budget <= 0) {
-        budget = STEP;
-        yield;
-      }
+      if (budget.tick()) yield;
       const item = services[name];
       // No origins (tests, bench): no path string to build per item.
       const at = snapshot.origins && origin(`http.services.${name}`);
@@ -119,7 +115,7 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
         serviceStatus.set(known.qualified, known);
         continue;
       }
-      budget -= MISS_COST;
+      budget.spend(MISS_COST);
       const qualified = qualify(name, provider);
       const before = errors.length;
       const service = validateService(provider, name, qualified, item, origin, errors);
@@ -135,15 +131,12 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
 
     const routers = raw.http?.routers ?? {};
     for (const name of Object.keys(routers)) {
-      if (--budget <= 0) {
-        budget = STEP;
-        yield;
-      }
+      if (budget.tick()) yield;
       const item = routers[name];
       const at = snapshot.origins && origin(`http.routers.${name}`);
       let known = recall(routerCache, provider, name, item, at);
       if (!known) {
-        budget -= MISS_COST;
+        budget.spend(MISS_COST);
         const qualified = qualify(name, provider);
         const before = errors.length;
         const router = validateRouter(provider, name, qualified, item, origin, options.entryPoints, errors);

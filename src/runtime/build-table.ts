@@ -1,7 +1,7 @@
 import { StickyCookie } from '../balancer/sticky-cookie.js';
 import type { BalancerOptions, BalancerServer } from '../balancer/types.js';
 import type { ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
-import { runToEnd, type Steps } from '../time-slices.js';
+import { PauseBudget, runToEnd, type Steps } from '../time-slices.js';
 import { HostIndex } from './host-index.js';
 import { MapDraft } from './map-draft.js';
 import { orderRoutes, STEP } from './route-order.js';
@@ -70,13 +70,9 @@ function* buildServices(
   /** Previous runtimes of services that are still there but changed. */
   const replaced: ServiceRuntime[] = [];
   let stayed = 0;
-  /** Services left until the next pause point. */
-  let budget = STEP;
+  const budget = new PauseBudget(STEP);
   for (const [name, config] of configs) {
-    if (--budget <= 0) {
-      budget = STEP;
-      yield;
-    }
+    if (budget.tick()) yield;
     let service = before?.get(name);
     if (service) stayed++;
     if (service?.config !== config) {
@@ -84,7 +80,7 @@ function* buildServices(
       service = options.spare?.find(name, config);
       if (!service) {
         // A new service acquires servers: it counts for more (as validation counts an item it validates).
-        budget -= NEW_SERVICE_COST;
+        budget.spend(NEW_SERVICE_COST);
         service = newServiceRuntime(name, config, registry, maker);
         made.push(service);
       }

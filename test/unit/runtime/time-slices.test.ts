@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runInSlices, runToEnd, type Steps } from '../../../src/time-slices.js';
+import { PauseBudget, runInSlices, runToEnd, type Steps } from '../../../src/time-slices.js';
 
 function* counting(log: string[], steps: number): Steps<number> {
   try {
@@ -54,5 +54,19 @@ describe('time slices', () => {
     const none: string[] = [];
     expect(await runInSlices(counting(none, 1000), () => true, 0)).toEqual({ done: false });
     expect(none).toEqual([]);
+  });
+});
+
+describe('PauseBudget', () => {
+  it('says to pause after every `step` items, and sooner for items that cost more', () => {
+    const budget = new PauseBudget(4);
+    const pauses = (n: number): number[] => Array.from({ length: n }, (_, i) => i).filter(() => budget.tick());
+    expect(pauses(8)).toEqual([3, 7]);
+    budget.spend(2);
+    expect(budget.tick()).toBe(false);
+    expect(budget.tick()).toBe(true);
+    budget.spend(10);
+    expect(budget.tick()).toBe(true);
+    expect(pauses(4)).toEqual([3]);
   });
 });
