@@ -1,6 +1,6 @@
 // Editing a big watched file: N routers / N services in one YAML file (the storm's shape), one
 // router changed per rewrite, through the file provider in this thread (FileProvider) and in its
-// own (ThreadedFileProvider, what `watch: true` runs), then the config watcher and a Runtime, as
+// own (WatchedFileProvider, what `watch: true` runs: a file over 32 KiB goes to its thread), then the config watcher and a Runtime, as
 // in switchyard. For each: the longest gap between two turns of this (main) thread's event loop
 // while a rewrite is taken in, the time from the rename to the new table, and the process's CPU
 // time (both threads) for it. Not in the suite (no issue 3 row): see bench/RESULTS.md, "Reload
@@ -16,7 +16,7 @@ import pino from 'pino';
 import { parseOptions } from './lib/cli.mjs';
 import { cliNodeFlags, dynamicConfig } from './lib/switchyard.mjs';
 import { FileProvider } from '../dist/providers/file/file-provider.js';
-import { ThreadedFileProvider } from '../dist/providers/file/threaded-file-provider.js';
+import { WatchedFileProvider } from '../dist/providers/file/watched-file-provider.js';
 import { ConfigWatcher } from '../dist/src/config/watcher.js';
 import { Runtime } from '../dist/src/runtime/runtime.js';
 
@@ -85,7 +85,7 @@ async function measure(label, Provider) {
   return `| ${label} | ${range('block')} | ${range('applied')} | ${range('cpu')} |`;
 }
 
-const lines = [await measure('file provider in this thread', FileProvider), await measure('file provider in its thread (watch: true)', ThreadedFileProvider)];
+const lines = [await measure('file provider in this thread', FileProvider), await measure('file provider in its thread (watch: true)', WatchedFileProvider)];
 console.log(`${N} routers / ${N} services in one file, one router changed per rewrite, ${opts.rewrites} rewrites; load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} CPUs; node flags: ${process.execArgv.join(' ') || 'none'}\n`);
 console.log('| provider | longest main-thread block | rename → new table | process CPU (all threads) |');
 console.log('|---|---:|---:|---:|');

@@ -13,9 +13,9 @@ export async function createProviders(config: StaticConfig): Promise<Provider[]>
   if (file) {
     const options = { ...file, debounceMs: debounce };
     if (file.watch) {
-      // Watched files are read and parsed in a thread of their own (threaded-file-provider.ts).
-      const { ThreadedFileProvider } = await import('./file/threaded-file-provider.js');
-      providers.push(new ThreadedFileProvider(options));
+      // Watched on the main thread while small, else in a thread of their own (watched-file-provider.ts).
+      const { WatchedFileProvider } = await import('./file/watched-file-provider.js');
+      providers.push(new WatchedFileProvider(options));
     } else {
       const { FileProvider } = await import('./file/file-provider.js');
       providers.push(new FileProvider(options));

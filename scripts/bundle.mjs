@@ -31,7 +31,7 @@ const commonjs = {
 
 await build({
   ...commonjs,
-  // The file provider's thread (providers/file/threaded-file-provider.ts) runs a script of its own.
+  // The file provider's thread (providers/file/watched-file-provider.ts) runs a script of its own.
   entryPoints: { switchyard: 'dist/src/cli/main.js', 'file-thread': 'dist/providers/file/file-thread.js' },
   outdir: out,
   outExtension: { '.js': '.cjs' },

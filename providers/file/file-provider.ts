@@ -17,6 +17,18 @@ export interface FileProviderOptions {
   debounceMs?: number;
 }
 
+/**
+ * For a watching provider: when the files read at start hold more than `limit` characters, or
+ * a later reload would parse more than that of changed text, the provider calls `onOver` (with
+ * that count) and watches and reads nothing more. Parsing blocks the thread it runs in for
+ * ~0.15-0.4 ms per KiB, which the main thread must not pay for a big file. The read at start
+ * parses whatever size (start-up may block).
+ */
+export interface HandOver {
+  limit: number;
+  onOver: (characters: number) => void;
+}
+
 /** Longer than chokidar's 50 ms per-file change throttle. */
 const SETTLE_MS = 75;
 /** How long a file that had content must stay empty before we believe it was emptied. */
@@ -25,8 +37,9 @@ const EMPTY_CONFIRM_MS = 150;
 /**
  * Watches dynamic config files and emits the merged content of all of them on every change.
  * A file that stops parsing keeps its last good content (and an error says why).
- * Files are read with blocking calls: this runs in the file provider's thread (watch: true,
- * threaded-file-provider.ts) or reads once at start, where waiting costs nothing, and each
+ * Files are read with blocking calls: this reads once at start, or watches small files on the
+ * main thread (a few reads per rewrite, each well under a millisecond), or runs in the file
+ * provider's thread (watch: true, watched-file-provider.ts), where waiting costs nothing; each
  * async call was a round trip through libuv's thread pool (~10 per rewrite, two wake-ups each).
  */
 export class FileProvider implements Provider {
@@ -49,14 +62,29 @@ export class FileProvider implements Provider {
   private log: Logger | undefined;
   private reading: Promise<void> = Promise.resolve();
   private started = false;
+  /** stop() was called: a start() still reading sets up no watcher. */
+  private stopped = false;
+  /** handOver.onOver was called: this provider reads no more. */
+  private handedOver = false;
 
-  constructor(private readonly options: FileProviderOptions) {}
+  constructor(
+    private readonly options: FileProviderOptions,
+    /** Watching in the main thread (watched-file-provider.ts): when to give the watch up to a thread. */
+    private readonly handOver?: HandOver,
+  ) {}
 
   async start(emit: (snapshot: ProviderSnapshot) => void, log: Logger): Promise<void> {
     this.emit = emit;
     this.log = log.child({ provider: this.name });
     await this.reload();
-    if (!this.options.watch) return;
+    if (!this.options.watch || this.stopped) return;
+    const read = textLength(this.goodTexts());
+    if (this.handOver && read > this.handOver.limit) {
+      // Too big to watch here from the start.
+      this.handedOver = true;
+      this.handOver.onOver(read);
+      return;
+    }
     await this.watch();
     // An edit between that read and the watcher being ready raised no event: read once more
     // (an unchanged file costs a stat and a read, no parse, no snapshot).
@@ -99,6 +127,7 @@ export class FileProvider implements Provider {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.settle) clearTimeout(this.settle);
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
@@ -130,6 +159,7 @@ export class FileProvider implements Provider {
 
   /** Reads every file, keeps the last good version of broken ones, and emits the merge. */
   private async reload(): Promise<void> {
+    if (this.handedOver) return;
     const errors: ConfigError[] = [];
     const files = this.listFiles(errors);
     if (files === undefined) {
@@ -139,12 +169,12 @@ export class FileProvider implements Provider {
       this.started = true;
       return;
     }
-    this.started = true;
-    const contents: FileContent[] = [];
     const present = new Set(files);
+    const reads: Array<{ file: string; label: string; text: string | undefined }> = [];
+    let toParse = 0;
     for (const file of files) {
       const label = displayPath(file);
-      let text: string;
+      let text: string | undefined;
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
@@ -154,6 +184,22 @@ export class FileProvider implements Provider {
           continue;
         }
         errors.push({ provider: this.name, item: label, field: '', message: `cannot read: ${(err as Error).message}` });
+      }
+      const read = this.lastRead.get(file);
+      if (text !== undefined && (read?.text !== text || read.label !== label)) toParse += text.length;
+      reads.push({ file, label, text });
+    }
+    const handOver = this.handOver;
+    if (this.started && handOver && toParse > handOver.limit) {
+      // Too much to parse in this thread: whoever watches next reads the files anew.
+      this.handedOver = true;
+      handOver.onOver(toParse);
+      return;
+    }
+    this.started = true;
+    const contents: FileContent[] = [];
+    for (const { file, label, text } of reads) {
+      if (text === undefined) {
         const kept = this.lastGood.get(file);
         if (kept) contents.push(kept);
         continue;
@@ -244,4 +290,11 @@ function displayPath(p: string): string {
 
 function sameContents(a: readonly FileContent[], b: readonly FileContent[]): boolean {
   return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+/** Characters in all of `texts` (file → text). */
+function textLength(texts: Readonly<Record<string, string>>): number {
+  let n = 0;
+  for (const text of Object.values(texts)) n += text.length;
+  return n;
 }

@@ -1,4 +1,4 @@
-// The file provider's thread (started by threaded-file-provider.ts): runs the FileProvider —
+// The file provider's thread (started by watched-file-provider.ts for big files): runs the FileProvider —
 // chokidar, reading and parsing YAML — off the main thread, and sends it each snapshot as a
 // patch against the last, in parts (file-thread-protocol.ts). Parsing is most of a reload's
 // CPU (a 50-router file ~1 ms, a 10,000-router one ~300 ms in one piece); here it no longer

@@ -12,7 +12,7 @@ import { validateSnapshots } from '../../src/config/validate.js';
 import { runToEnd } from '../../src/time-slices.js';
 import { parseDynamicFile } from '../../providers/file/parse-file.js';
 import { OriginTable, PatchReceiver, PatchSender, type PatchPart } from '../../providers/file/file-thread-protocol.js';
-import { threadEntry, ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
+import { INLINE_PARSE_LIMIT, threadEntry, WatchedFileProvider } from '../../providers/file/watched-file-provider.js';
 import { waitFor } from '../helpers/wait.js';
 
 function bigFile(routers: number): string {
@@ -201,9 +201,12 @@ describe('file thread protocol', () => {
   });
 });
 
-describe('threaded file provider', () => {
+/** Tests of the thread itself: every file goes to it, however small. */
+const IN_THREAD = { inlineLimit: 0 };
+
+describe('watched file provider', () => {
   let dir = '';
-  let provider: ThreadedFileProvider | undefined;
+  let provider: WatchedFileProvider | undefined;
   let latest: ProviderSnapshot | undefined;
   let count = 0;
   const lines: Array<Record<string, unknown>> = [];
@@ -217,7 +220,7 @@ describe('threaded file provider', () => {
     }),
   );
   const validated = () => validateSnapshots(latest ? [latest] : [], { entryPoints: ['web'] });
-  const start = async (p: ThreadedFileProvider): Promise<void> => {
+  const start = async (p: WatchedFileProvider): Promise<void> => {
     provider = p;
     await p.start((s) => {
       latest = s;
@@ -241,7 +244,7 @@ describe('threaded file provider', () => {
     const file = path.join(dir, 'dynamic.yaml');
     const app = (port: number) => stringify({ http: { routers: { app: { rule: 'Host(`a.test`)', service: 'app' } }, services: { app: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${port}` }] } } } } });
     await writeFile(file, app(1));
-    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }, IN_THREAD));
     expect(validated().config.http.services.get('app@file')!.loadBalancer.servers[0]!.url).toBe('http://127.0.0.1:1');
     expect(validated().status.routers.get('app@file')!.origin).toBe(`${path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file)}:3:5`);
     await writeFile(`${file}.tmp`, app(2));
@@ -252,7 +255,8 @@ describe('threaded file provider', () => {
   it('delivers a 3,000-router file whole from the thread, in parts', async () => {
     const file = path.join(dir, 'big.yaml');
     await writeFile(file, bigFile(3000));
-    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    // Over the inline limit from the start: the thread watches.
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
     // The first snapshot is start()'s own read; the second is the thread's, in 6 parts.
     expect(count).toBe(1);
     await waitFor(() => count === 2, "the thread's snapshot");
@@ -267,7 +271,7 @@ describe('threaded file provider', () => {
   it('keeps the version read at start when the file is broken before the thread reads it', async () => {
     const file = path.join(dir, 'dynamic.yaml');
     await writeFile(file, stringify({ http: { services: { app: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } } }));
-    const p = new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 });
+    const p = new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }, IN_THREAD);
     provider = p;
     // Broken right after start()'s own read, before the thread can have read it.
     await p.start((s) => {
@@ -280,7 +284,7 @@ describe('threaded file provider', () => {
   });
 
   it("writes the thread's log records through the main logger, fields included", async () => {
-    await start(new ThreadedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 }));
+    await start(new WatchedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 }, IN_THREAD));
     const logged = () => lines.filter((l) => String(l['msg']).startsWith('cannot read the directory'));
     // Once from start()'s own read, then from each of the thread's reads (first, and once watching).
     expect(logged()).toHaveLength(1);
@@ -292,7 +296,7 @@ describe('threaded file provider', () => {
   it('sends nothing after stop() and lets the thread end', async () => {
     const file = path.join(dir, 'dynamic.yaml');
     await writeFile(file, 'http: {}\n');
-    await start(new ThreadedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }, IN_THREAD));
     await waitFor(() => count === 2, "the thread's first snapshot");
     await provider!.stop();
     await writeFile(file, stringify({ http: { services: { app: { loadBalancer: { servers: [] } } } } }));
@@ -303,7 +307,7 @@ describe('threaded file provider', () => {
 
   it('starts no thread when stop() comes while start() still reads', async () => {
     // A missing folder: each read logs an error, so a thread started after stop() would show.
-    const p = new ThreadedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 });
+    const p = new WatchedFileProvider({ directory: path.join(dir, 'missing'), watch: true, debounceMs: 5 }, IN_THREAD);
     provider = p;
     const starting = p.start(() => count++, log);
     await p.stop();
@@ -313,6 +317,55 @@ describe('threaded file provider', () => {
     // A thread reads (and logs) within ~100 ms of starting; give it 500.
     await new Promise((r) => setTimeout(r, 500));
     expect(logged()).toBe(1);
+  });
+
+  it('watches a small file on the main thread: edits follow, with plain origins', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    expect(bigFile(51).length).toBeLessThan(INLINE_PARSE_LIMIT);
+    await writeFile(file, bigFile(50));
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await writeFile(`${file}.tmp`, bigFile(51));
+    await rename(`${file}.tmp`, file);
+    await waitFor(() => validated().config.http.routers.size === 51, 'the edit');
+    // Parsed here: the thread's snapshots carry an OriginTable instead.
+    expect(latest!.origins).not.toBeInstanceOf(OriginTable);
+    expect(validated().status.routers.get('r50@file')!.origin).toMatch(/dynamic\.yaml:53:5$/);
+  });
+
+  it('moves the watch to the thread once a rewrite has more to parse than the limit, and follows edits there', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    expect(bigFile(400).length).toBeGreaterThan(INLINE_PARSE_LIMIT);
+    await writeFile(file, bigFile(50));
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    await writeFile(file, bigFile(400));
+    await waitFor(() => validated().config.http.routers.size === 400, 'the big version');
+    expect(latest!.origins).toBeInstanceOf(OriginTable);
+    await writeFile(file, bigFile(401));
+    await waitFor(() => validated().config.http.routers.size === 401, 'an edit watched by the thread');
+    expect(validated().status.services.get('s400@file')!.origin).toMatch(/dynamic\.yaml:805:5$/);
+  });
+
+  it('keeps the last good version when the rewrite that moves the watch to the thread is broken', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    await writeFile(file, bigFile(50));
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    // An unclosed list, then more than the limit of comment: too big to parse here, and broken.
+    await writeFile(file, `http: [\n${'# filler\n'.repeat(INLINE_PARSE_LIMIT / 8)}`);
+    await waitFor(() => latest?.errors?.some((e) => /keeping the last good version/.test(e.message)), 'the thread to report the broken file');
+    expect(latest!.origins).toBeInstanceOf(OriginTable);
+    expect(validated().config.http.routers.size).toBe(50);
+  });
+
+  it('sends nothing after stop() while watching on the main thread', async () => {
+    const file = path.join(dir, 'dynamic.yaml');
+    await writeFile(file, 'http: {}\n');
+    await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
+    const seen = count;
+    await provider!.stop();
+    await writeFile(file, bigFile(3));
+    // A watcher still running would deliver within ~100 ms (debounce + settle); give it 400.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(count).toBe(seen);
   });
 
   it("finds the thread's script beside the bundle, and says what to do when it is missing", async () => {
@@ -332,7 +385,7 @@ parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' +
 setTimeout(() => process.exit(1), 20);
 `,
     );
-    await start(new ThreadedFileProvider({ filename: path.join(dir, 'x.yaml'), watch: true }, script));
+    await start(new WatchedFileProvider({ filename: path.join(dir, 'x.yaml'), watch: true }, { entry: script, inlineLimit: 0 }));
     // start()'s own read, then one snapshot from each thread.
     await waitFor(() => count >= 3, "the second thread's snapshot", 5000);
     expect(lines.some((l) => String(l['msg']).includes('file provider thread exited; starting it again'))).toBe(true);

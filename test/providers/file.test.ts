@@ -8,7 +8,7 @@ import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
 import { formatConfigError } from '../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../src/config/validate.js';
 import { FileProvider } from '../../providers/file/file-provider.js';
-import { ThreadedFileProvider } from '../../providers/file/threaded-file-provider.js';
+import { WatchedFileProvider } from '../../providers/file/watched-file-provider.js';
 import type { Provider } from '../../providers/provider.js';
 import { waitFor } from '../helpers/wait.js';
 import { providerContract, type ProviderHarness } from './contract.js';
@@ -25,8 +25,12 @@ function serviceFile(name: string, servers: Array<{ url: string; weight?: unknow
 class FileHarness implements ProviderHarness {
   root = '';
   dir = '';
-  /** In a thread, as `watch: true` runs under switchyard (create-providers.ts), or in this one. */
-  constructor(private readonly threaded = false) {}
+  /**
+   * `plain`: a FileProvider in this thread; `watched`: what `watch: true` runs under switchyard
+   * (create-providers.ts; these small files are watched on the main thread); `thread`: the same,
+   * with every file handed to the file provider's thread.
+   */
+  constructor(private readonly kind: 'plain' | 'watched' | 'thread' = 'plain') {}
   async setup(): Promise<void> {
     this.root = await mkdtemp(path.join(tmpdir(), 'sy-file-'));
     this.dir = path.join(this.root, 'dynamic');
@@ -35,9 +39,10 @@ class FileHarness implements ProviderHarness {
   async teardown(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
-  createProvider(): FileProvider | ThreadedFileProvider {
+  createProvider(): FileProvider | WatchedFileProvider {
     const options = { directory: this.dir, watch: true, debounceMs: 5 };
-    return this.threaded ? new ThreadedFileProvider(options) : new FileProvider(options);
+    if (this.kind === 'plain') return new FileProvider(options);
+    return new WatchedFileProvider(options, this.kind === 'thread' ? { inlineLimit: 0 } : {});
   }
   async putService(name: string, urls: string[]): Promise<void> {
     await writeFile(path.join(this.dir, `${name}.yaml`), serviceFile(name, urls.map((url) => ({ url }))));
@@ -69,7 +74,8 @@ class FileHarness implements ProviderHarness {
 
 // Files cannot expire and have no key layout: the ttl and kvLayout cases do not apply.
 providerContract('file', () => new FileHarness(), { ttl: false, kvLayout: false });
-providerContract('file, in its thread', () => new FileHarness(true), { ttl: false, kvLayout: false });
+providerContract('file, watched (on the main thread while small)', () => new FileHarness('watched'), { ttl: false, kvLayout: false });
+providerContract('file, in its thread', () => new FileHarness('thread'), { ttl: false, kvLayout: false });
 
 describe('file provider', () => {
   const h = new FileHarness();

@@ -20,46 +20,81 @@ const STABLE_MS = 60_000;
 const STOP_TIMEOUT_MS = 5000;
 
 /**
- * The file provider for `watch: true`: the same FileProvider, run in a worker thread
- * (file-thread.ts), so watching, reading and parsing YAML — most of a reload's CPU — never hold
- * up requests: a 10,000-router file parses in ~300 ms, which in this thread would be one block.
- * Measured with a 50-router file rewritten 10×/s under load: bench/RESULTS.md, "Reload storm:
- * file provider thread". The first read is done here, so start-up does not wait ~70 ms for a
- * thread; the thread gets its texts as its last good versions (seed) and reads again once it
- * watches, so no edit is missed and a file broken meanwhile keeps its good version.
- * Snapshots arrive as patches, in parts (file-thread-protocol.ts), and leave as the in-process
- * provider's would, but with unchanged items as the same objects as in the last snapshot (the
- * in-process provider parses a changed file anew) and origins as an OriginTable.
+ * Changed text a reload may parse on the main thread (characters, ~bytes): a watched config
+ * whose changes are this small is watched and parsed there; a bigger one is handed to the
+ * file provider's thread. Parsing takes ~0.15-0.4 ms per KiB here, so 32 KiB blocks for
+ * ~5-13 ms, inside the 20 ms the event loop may be held (a 50-router file is ~11 KiB).
  */
-export class ThreadedFileProvider implements Provider {
+export const INLINE_PARSE_LIMIT = 32 * 1024;
+
+export interface WatchedFileProviderOptions {
+  /** The thread's script; by default the one built next to this module (see threadEntry). */
+  entry?: string;
+  /** See INLINE_PARSE_LIMIT; 0 = always in the thread. */
+  inlineLimit?: number;
+}
+
+/**
+ * The file provider for `watch: true`. The files are read on the main thread at start (start-up
+ * does not wait ~70 ms for a thread). Then:
+ * - while what a reload has to parse stays within INLINE_PARSE_LIMIT, the same FileProvider
+ *   watches and parses on the main thread. Under load this costs less than a thread: a thread
+ *   woken 10 times a second on the other CPU pushes the load generator and the backends onto
+ *   the main thread's CPU (its preemptions went from ~2,700-3,600/s to ~500-900/s, and the
+ *   10/s reload storm from 0.83-0.90x to 0.95-1.03x of steady throughput; bench/RESULTS.md,
+ *   "Reload storm: small files watched on the main thread");
+ * - once a reload would parse more (or the first read was bigger), the watch moves to a worker
+ *   thread (file-thread.ts) for good, so chokidar, reading and YAML parsing — ~300 ms in one
+ *   piece for a 10,000-router file — never hold up requests. The thread gets the last good
+ *   texts (seed) and reads the files anew once it watches, so no edit is missed and a file
+ *   broken meanwhile keeps its good version.
+ * Snapshots from the thread arrive as patches, in parts (file-thread-protocol.ts), and leave as
+ * the in-process provider's would, but with unchanged items as the same objects as in the last
+ * snapshot (the in-process provider parses a changed file anew) and origins as an OriginTable.
+ */
+export class WatchedFileProvider implements Provider {
   readonly name = 'file';
   private worker: Worker | undefined;
+  /** The provider watching on the main thread, until the watch moves to the thread. */
+  private inline: FileProvider | undefined;
   private emit: ((snapshot: ProviderSnapshot) => void) | undefined;
   private log: Logger | undefined;
   private seed: Record<string, string> = {};
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartMs = RESTART_MS;
+  private readonly entry: string;
+  private readonly inlineLimit: number;
 
   constructor(
     private readonly options: FileProviderOptions,
-    /** The thread's script; by default the one built next to this module (see threadEntry). */
-    private readonly entry: string = threadEntry(),
-  ) {}
+    { entry = threadEntry(), inlineLimit = INLINE_PARSE_LIMIT }: WatchedFileProviderOptions = {},
+  ) {
+    this.entry = entry;
+    this.inlineLimit = inlineLimit;
+  }
 
   async start(emit: (snapshot: ProviderSnapshot) => void, log: Logger): Promise<void> {
     this.emit = emit;
     this.log = log;
-    const first = new FileProvider({ ...this.options, watch: false });
-    await first.start(emit, log);
-    this.seed = first.goodTexts();
-    if (!this.stopping) this.spawn();
+    if (this.inlineLimit <= 0) {
+      const first = new FileProvider({ ...this.options, watch: false });
+      await first.start(emit, log);
+      this.toThread(first);
+      return;
+    }
+    const inline = new FileProvider({ ...this.options, watch: true }, { limit: this.inlineLimit, onOver: () => this.toThread(inline) });
+    this.inline = inline;
+    await inline.start(emit, log);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.emit = undefined;
+    const inline = this.inline;
+    this.inline = undefined;
+    await inline?.stop();
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -67,6 +102,18 @@ export class ThreadedFileProvider implements Provider {
     const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** Moves the watch from `from` (a provider on this thread) to the file provider's thread, seeded with its last good texts. */
+  private toThread(from: FileProvider): void {
+    if (from === this.inline) {
+      this.inline = undefined;
+      // Not awaited: this may run inside one of `from`'s reloads, which its stop() waits for.
+      from.stop().catch((err: unknown) => this.log?.error({ err, provider: this.name }, 'stopping the file watch on the main thread failed'));
+      this.log?.debug({ provider: this.name }, 'the watched files are big: watching and parsing them in a thread from now on');
+    }
+    this.seed = from.goodTexts();
+    if (!this.stopping) this.spawn();
   }
 
   /** Starts the thread; one that exits (a bug, or a script that will not load) is started again. */
