@@ -83,7 +83,7 @@ export class WatchedFileProvider implements Provider {
       this.toThread(first);
       return;
     }
-    const inline = new FileProvider({ ...this.options, watch: true }, { limit: this.inlineLimit, onOver: () => this.toThread(inline) });
+    const inline = new FileProvider({ ...this.options, watch: true }, { limit: this.inlineLimit, onOver: (characters) => this.toThread(inline, characters) });
     this.inline = inline;
     await inline.start(emit, log);
   }
@@ -104,13 +104,19 @@ export class WatchedFileProvider implements Provider {
     clearTimeout(timer);
   }
 
-  /** Moves the watch from `from` (a provider on this thread) to the file provider's thread, seeded with its last good texts. */
-  private toThread(from: FileProvider): void {
+  /**
+   * Moves the watch from `from` (a provider on this thread) to the file provider's thread,
+   * seeded with its last good texts; `characters`: what made it move (see HandOver).
+   */
+  private toThread(from: FileProvider, characters?: number): void {
     if (from === this.inline) {
       this.inline = undefined;
       // Not awaited: this may run inside one of `from`'s reloads, which its stop() waits for.
       from.stop().catch((err: unknown) => this.log?.error({ err, provider: this.name }, 'stopping the file watch on the main thread failed'));
-      this.log?.debug({ provider: this.name }, 'the watched files are big: watching and parsing them in a thread from now on');
+      this.log?.info(
+        { provider: this.name, characters, limit: this.inlineLimit },
+        `the watched files have more than ${this.inlineLimit} characters to parse: watching and parsing them in a thread of their own from now on`,
+      );
     }
     this.seed = from.goodTexts();
     if (!this.stopping) this.spawn();

@@ -340,6 +340,7 @@ describe('watched file provider', () => {
     await writeFile(file, bigFile(400));
     await waitFor(() => validated().config.http.routers.size === 400, 'the big version');
     expect(latest!.origins).toBeInstanceOf(OriginTable);
+    expect(lines.filter((l) => String(l['msg']).includes('watching and parsing them in a thread of their own'))).toHaveLength(1);
     await writeFile(file, bigFile(401));
     await waitFor(() => validated().config.http.routers.size === 401, 'an edit watched by the thread');
     expect(validated().status.services.get('s400@file')!.origin).toMatch(/dynamic\.yaml:805:5$/);
