@@ -1,6 +1,6 @@
 // Editing a big watched file: N routers / N services in one YAML file (the storm's shape), one
 // router changed per rewrite, through the file provider in this thread (FileProvider) and in its
-// own (WatchedFileProvider, what `watch: true` runs: a file over 32 KiB goes to its thread), then the config watcher and a Runtime, as
+// own (WatchedFileProvider, what `watch: true` runs: a config over 32 KiB goes to its thread), then the config watcher and a Runtime, as
 // in switchyard. For each: the longest gap between two turns of this (main) thread's event loop
 // while a rewrite is taken in, the time from the rename to the new table, and the process's CPU
 // time (both threads) for it. Not in the suite (no issue 3 row): see bench/RESULTS.md, "Reload

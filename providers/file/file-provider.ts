@@ -17,16 +17,23 @@ export interface FileProviderOptions {
   debounceMs?: number;
 }
 
+/** What one read of the watched files took in: every file's text, changed or not. */
+export interface ReadSize {
+  characters: number;
+  files: number;
+}
+
 /**
- * For a watching provider: when the files read at start hold more than `limit` characters, or
- * a later reload would parse more than that of changed text, the provider calls `onOver` (with
- * that count) and watches and reads nothing more. Parsing blocks the thread it runs in for
- * ~0.15-0.4 ms per KiB, which the main thread must not pay for a big file. The read at start
- * parses whatever size (start-up may block).
+ * For a provider watching on the main thread: once a read takes in more than `limit` (either
+ * figure), the provider calls `onOver` with what it read, and watches and reads nothing more.
+ * Every reload reads every file and merges them all, and parsing blocks the thread it runs in
+ * for ~0.15-0.4 ms per KiB, which the main thread must not pay for a big config. Checked after
+ * the files are read and before anything is parsed; the read at start parses whatever size
+ * (start-up may block) and is checked before the watch begins.
  */
 export interface HandOver {
-  limit: number;
-  onOver: (characters: number) => void;
+  limit: ReadSize;
+  onOver: (read: ReadSize) => void;
 }
 
 /** Longer than chokidar's 50 ms per-file change throttle. */
@@ -64,6 +71,8 @@ export class FileProvider implements Provider {
   private started = false;
   /** stop() was called: a start() still reading sets up no watcher. */
   private stopped = false;
+  /** What the last read took in (see HandOver). */
+  private lastSize: ReadSize = { characters: 0, files: 0 };
   /** handOver.onOver was called: this provider reads no more. */
   private handedOver = false;
 
@@ -78,11 +87,10 @@ export class FileProvider implements Provider {
     this.log = log.child({ provider: this.name });
     await this.reload();
     if (!this.options.watch || this.stopped) return;
-    const read = textLength(this.goodTexts());
-    if (this.handOver && read > this.handOver.limit) {
+    if (this.handOver && isOver(this.lastSize, this.handOver.limit)) {
       // Too big to watch here from the start.
       this.handedOver = true;
-      this.handOver.onOver(read);
+      this.handOver.onOver(this.lastSize);
       return;
     }
     await this.watch();
@@ -171,7 +179,7 @@ export class FileProvider implements Provider {
     }
     const present = new Set(files);
     const reads: Array<{ file: string; label: string; text: string | undefined }> = [];
-    let toParse = 0;
+    let characters = 0;
     for (const file of files) {
       const label = displayPath(file);
       let text: string | undefined;
@@ -185,15 +193,15 @@ export class FileProvider implements Provider {
         }
         errors.push({ provider: this.name, item: label, field: '', message: `cannot read: ${(err as Error).message}` });
       }
-      const read = this.lastRead.get(file);
-      if (text !== undefined && (read?.text !== text || read.label !== label)) toParse += text.length;
+      characters += text?.length ?? 0;
       reads.push({ file, label, text });
     }
+    this.lastSize = { characters, files: reads.length };
     const handOver = this.handOver;
-    if (this.started && handOver && toParse > handOver.limit) {
-      // Too much to parse in this thread: whoever watches next reads the files anew.
+    if (this.started && handOver && isOver(this.lastSize, handOver.limit)) {
+      // Too much to read and parse in this thread: whoever watches next reads the files anew.
       this.handedOver = true;
-      handOver.onOver(toParse);
+      handOver.onOver(this.lastSize);
       return;
     }
     this.started = true;
@@ -292,9 +300,4 @@ function sameContents(a: readonly FileContent[], b: readonly FileContent[]): boo
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
-/** Characters in all of `texts` (file → text). */
-function textLength(texts: Readonly<Record<string, string>>): number {
-  let n = 0;
-  for (const text of Object.values(texts)) n += text.length;
-  return n;
-}
+const isOver = (read: ReadSize, limit: ReadSize): boolean => read.characters > limit.characters || read.files > limit.files;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ProviderSnapshot } from '../../src/config/dynamic-config.js';
 import { runInSlices } from '../../src/time-slices.js';
 import type { Provider } from '../provider.js';
-import { FileProvider, type FileProviderOptions } from './file-provider.js';
+import { FileProvider, type FileProviderOptions, type ReadSize } from './file-provider.js';
 import { PatchReceiver, type FileThreadData, type FromFileThread, type ToFileThread } from './file-thread-protocol.js';
 
 /**
@@ -20,30 +20,31 @@ const STABLE_MS = 60_000;
 const STOP_TIMEOUT_MS = 5000;
 
 /**
- * Changed text a reload may parse on the main thread (characters, ~bytes): a watched config
- * whose changes are this small is watched and parsed there; a bigger one is handed to the
- * file provider's thread. Parsing takes ~0.15-0.4 ms per KiB here, so 32 KiB blocks for
- * ~5-13 ms, inside the 20 ms the event loop may be held (a 50-router file is ~11 KiB).
+ * What the watched files may hold in all to be watched and parsed on the main thread; past
+ * either figure they are handed to the file provider's thread. Every reload reads every file,
+ * merges them and parses the changed ones: at ~0.15-0.4 ms per KiB, 32 KiB (a 50-router file
+ * is ~11 KiB; ~250 routers) blocks for ~5-13 ms, inside the 20 ms the event loop may be held;
+ * 64 files cost ~1-2 ms of reads.
  */
-export const INLINE_PARSE_LIMIT = 32 * 1024;
+export const INLINE_LIMIT: ReadSize = Object.freeze({ characters: 32 * 1024, files: 64 });
 
 export interface WatchedFileProviderOptions {
   /** The thread's script; by default the one built next to this module (see threadEntry). */
   entry?: string;
-  /** See INLINE_PARSE_LIMIT; 0 = always in the thread. */
-  inlineLimit?: number;
+  /** See INLINE_LIMIT; null = always in the thread. */
+  inlineLimit?: ReadSize | null;
 }
 
 /**
  * The file provider for `watch: true`. The files are read on the main thread at start (start-up
  * does not wait ~70 ms for a thread). Then:
- * - while what a reload has to parse stays within INLINE_PARSE_LIMIT, the same FileProvider
- *   watches and parses on the main thread. Under load this costs less than a thread: a thread
+ * - while the watched files stay within INLINE_LIMIT, the same FileProvider watches and
+ *   parses them on the main thread. Under load this costs less than a thread: a thread
  *   woken 10 times a second on the other CPU pushes the load generator and the backends onto
  *   the main thread's CPU (its preemptions went from ~2,700-3,600/s to ~500-900/s, and the
  *   10/s reload storm from 0.83-0.90x to 0.95-1.03x of steady throughput; bench/RESULTS.md,
  *   "Reload storm: small files watched on the main thread");
- * - once a reload would parse more (or the first read was bigger), the watch moves to a worker
+ * - once a read takes in more (the one at start included), the watch moves to a worker
  *   thread (file-thread.ts) for good, so chokidar, reading and YAML parsing — ~300 ms in one
  *   piece for a 10,000-router file — never hold up requests. The thread gets the last good
  *   texts (seed) and reads the files anew once it watches, so no edit is missed and a file
@@ -64,11 +65,11 @@ export class WatchedFileProvider implements Provider {
   private restartTimer: NodeJS.Timeout | undefined;
   private restartMs = RESTART_MS;
   private readonly entry: string;
-  private readonly inlineLimit: number;
+  private readonly inlineLimit: ReadSize | null;
 
   constructor(
     private readonly options: FileProviderOptions,
-    { entry = threadEntry(), inlineLimit = INLINE_PARSE_LIMIT }: WatchedFileProviderOptions = {},
+    { entry = threadEntry(), inlineLimit = INLINE_LIMIT }: WatchedFileProviderOptions = {},
   ) {
     this.entry = entry;
     this.inlineLimit = inlineLimit;
@@ -77,13 +78,14 @@ export class WatchedFileProvider implements Provider {
   async start(emit: (snapshot: ProviderSnapshot) => void, log: Logger): Promise<void> {
     this.emit = emit;
     this.log = log;
-    if (this.inlineLimit <= 0) {
+    const limit = this.inlineLimit;
+    if (limit === null) {
       const first = new FileProvider({ ...this.options, watch: false });
       await first.start(emit, log);
       this.toThread(first);
       return;
     }
-    const inline = new FileProvider({ ...this.options, watch: true }, { limit: this.inlineLimit, onOver: (characters) => this.toThread(inline, characters) });
+    const inline = new FileProvider({ ...this.options, watch: true }, { limit, onOver: (read) => this.toThread(inline, read) });
     this.inline = inline;
     await inline.start(emit, log);
   }
@@ -106,16 +108,17 @@ export class WatchedFileProvider implements Provider {
 
   /**
    * Moves the watch from `from` (a provider on this thread) to the file provider's thread,
-   * seeded with its last good texts; `characters`: what made it move (see HandOver).
+   * seeded with its last good texts; `read`: what made it move (see HandOver).
    */
-  private toThread(from: FileProvider, characters?: number): void {
+  private toThread(from: FileProvider, read?: ReadSize): void {
     if (from === this.inline) {
       this.inline = undefined;
       // Not awaited: this may run inside one of `from`'s reloads, which its stop() waits for.
       from.stop().catch((err: unknown) => this.log?.error({ err, provider: this.name }, 'stopping the file watch on the main thread failed'));
+      const limit = this.inlineLimit!;
       this.log?.info(
-        { provider: this.name, characters, limit: this.inlineLimit },
-        `the watched files have more than ${this.inlineLimit} characters to parse: watching and parsing them in a thread of their own from now on`,
+        { provider: this.name, characters: read?.characters, files: read?.files },
+        `the watched files hold more than ${limit.characters} characters or ${limit.files} files: watching and parsing them in a thread of their own from now on`,
       );
     }
     this.seed = from.goodTexts();

@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { validateSnapshots } from '../../src/config/validate.js';
 import { runToEnd } from '../../src/time-slices.js';
 import { parseDynamicFile } from '../../providers/file/parse-file.js';
 import { OriginTable, PatchReceiver, PatchSender, type PatchPart } from '../../providers/file/file-thread-protocol.js';
-import { INLINE_PARSE_LIMIT, threadEntry, WatchedFileProvider } from '../../providers/file/watched-file-provider.js';
+import { INLINE_LIMIT, threadEntry, WatchedFileProvider } from '../../providers/file/watched-file-provider.js';
 import { waitFor } from '../helpers/wait.js';
 
 function bigFile(routers: number): string {
@@ -202,7 +202,7 @@ describe('file thread protocol', () => {
 });
 
 /** Tests of the thread itself: every file goes to it, however small. */
-const IN_THREAD = { inlineLimit: 0 };
+const IN_THREAD = { inlineLimit: null };
 
 describe('watched file provider', () => {
   let dir = '';
@@ -321,7 +321,7 @@ describe('watched file provider', () => {
 
   it('watches a small file on the main thread: edits follow, with plain origins', async () => {
     const file = path.join(dir, 'dynamic.yaml');
-    expect(bigFile(51).length).toBeLessThan(INLINE_PARSE_LIMIT);
+    expect(bigFile(51).length).toBeLessThan(INLINE_LIMIT.characters);
     await writeFile(file, bigFile(50));
     await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
     await writeFile(`${file}.tmp`, bigFile(51));
@@ -334,7 +334,7 @@ describe('watched file provider', () => {
 
   it('moves the watch to the thread once a rewrite has more to parse than the limit, and follows edits there', async () => {
     const file = path.join(dir, 'dynamic.yaml');
-    expect(bigFile(400).length).toBeGreaterThan(INLINE_PARSE_LIMIT);
+    expect(bigFile(400).length).toBeGreaterThan(INLINE_LIMIT.characters);
     await writeFile(file, bigFile(50));
     await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
     await writeFile(file, bigFile(400));
@@ -351,10 +351,25 @@ describe('watched file provider', () => {
     await writeFile(file, bigFile(50));
     await start(new WatchedFileProvider({ filename: file, watch: true, debounceMs: 5 }));
     // An unclosed list, then more than the limit of comment: too big to parse here, and broken.
-    await writeFile(file, `http: [\n${'# filler\n'.repeat(INLINE_PARSE_LIMIT / 8)}`);
+    await writeFile(file, `http: [\n${'# filler\n'.repeat(INLINE_LIMIT.characters / 8)}`);
     await waitFor(() => latest?.errors?.some((e) => /keeping the last good version/.test(e.message)), 'the thread to report the broken file');
     expect(latest!.origins).toBeInstanceOf(OriginTable);
     expect(validated().config.http.routers.size).toBe(50);
+  });
+
+  it('moves a folder to the thread once it holds more files than the limit, however small they are', async () => {
+    const folder = path.join(dir, 'conf');
+    await mkdir(folder);
+    const one = (i: number) => writeFile(path.join(folder, `s${String(i).padStart(3, '0')}.yaml`), `http: { services: { s${i}: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${2000 + i}" }] } } } }\n`);
+    for (let i = 0; i < 3; i++) await one(i);
+    await start(new WatchedFileProvider({ directory: folder, watch: true, debounceMs: 5 }));
+    expect(latest!.origins).not.toBeInstanceOf(OriginTable);
+    for (let i = 3; i <= INLINE_LIMIT.files; i++) await one(i);
+    await waitFor(() => validated().config.http.services.size === INLINE_LIMIT.files + 1, 'every file, from the thread');
+    expect(latest!.origins).toBeInstanceOf(OriginTable);
+    expect(lines.filter((l) => String(l['msg']).includes('watching and parsing them in a thread of their own'))).toEqual([
+      expect.objectContaining({ files: INLINE_LIMIT.files + 1 }),
+    ]);
   });
 
   it('sends nothing after stop() while watching on the main thread', async () => {
@@ -386,7 +401,7 @@ parentPort.postMessage({ type: 'part', rest: {}, routers: {}, services: { ['s' +
 setTimeout(() => process.exit(1), 20);
 `,
     );
-    await start(new WatchedFileProvider({ filename: path.join(dir, 'x.yaml'), watch: true }, { entry: script, inlineLimit: 0 }));
+    await start(new WatchedFileProvider({ filename: path.join(dir, 'x.yaml'), watch: true }, { entry: script, inlineLimit: null }));
     // start()'s own read, then one snapshot from each thread.
     await waitFor(() => count >= 3, "the second thread's snapshot", 5000);
     expect(lines.some((l) => String(l['msg']).includes('file provider thread exited; starting it again'))).toBe(true);

@@ -42,7 +42,7 @@ class FileHarness implements ProviderHarness {
   createProvider(): FileProvider | WatchedFileProvider {
     const options = { directory: this.dir, watch: true, debounceMs: 5 };
     if (this.kind === 'plain') return new FileProvider(options);
-    return new WatchedFileProvider(options, this.kind === 'thread' ? { inlineLimit: 0 } : {});
+    return new WatchedFileProvider(options, this.kind === 'thread' ? { inlineLimit: null } : {});
   }
   async putService(name: string, urls: string[]): Promise<void> {
     await writeFile(path.join(this.dir, `${name}.yaml`), serviceFile(name, urls.map((url) => ({ url }))));
