@@ -41,9 +41,10 @@ export interface WatchedFileProviderOptions {
  * - while the watched files stay within INLINE_LIMIT, the same FileProvider watches and
  *   parses them on the main thread. Under load this costs less than a thread: a thread
  *   woken 10 times a second on the other CPU pushes the load generator and the backends onto
- *   the main thread's CPU (its preemptions went from ~2,700-3,600/s to ~500-900/s, and the
- *   10/s reload storm from 0.83-0.90x to 0.95-1.03x of steady throughput; bench/RESULTS.md,
- *   "Reload storm: small files watched on the main thread");
+ *   the main thread's CPU (its preemptions went from ~2,000-3,600/s to ~500-1,400/s, and the
+ *   10/s reload storm from 0.74-0.92x (mean 0.85) to 0.89-1.03x (mean 0.95) of steady
+ *   throughput in four alternated series; bench/RESULTS.md, "Reload storm: small files watched
+ *   on the main thread");
  * - once a read takes in more (the one at start included), the watch moves to a worker
  *   thread (file-thread.ts) for good, so chokidar, reading and YAML parsing — ~300 ms in one
  *   piece for a 10,000-router file — never hold up requests. The thread gets the last good
