@@ -87,12 +87,8 @@ export class FileProvider implements Provider {
     this.log = log.child({ provider: this.name });
     await this.reload();
     if (!this.options.watch || this.stopped) return;
-    if (this.handOver && isOver(this.lastSize, this.handOver.limit)) {
-      // Too big to watch here from the start.
-      this.handedOver = true;
-      this.handOver.onOver(this.lastSize);
-      return;
-    }
+    // Too big to watch here from the start.
+    if (this.handOverIfOver()) return;
     await this.watch();
     // An edit between that read and the watcher being ready raised no event: read once more
     // (an unchanged file costs a stat and a read, no parse, no snapshot).
@@ -197,13 +193,8 @@ export class FileProvider implements Provider {
       reads.push({ file, label, text });
     }
     this.lastSize = { characters, files: reads.length };
-    const handOver = this.handOver;
-    if (this.started && handOver && isOver(this.lastSize, handOver.limit)) {
-      // Too much to read and parse in this thread: whoever watches next reads the files anew.
-      this.handedOver = true;
-      handOver.onOver(this.lastSize);
-      return;
-    }
+    // Too much to read and parse in this thread: whoever watches next reads the files anew.
+    if (this.started && this.handOverIfOver()) return;
     this.started = true;
     const contents: FileContent[] = [];
     for (const { file, label, text } of reads) {
@@ -246,6 +237,16 @@ export class FileProvider implements Provider {
     const merged = mergeFiles(contents);
     // Errors travel with the snapshot; the config watcher's consumer logs them once.
     this.emit?.({ provider: this.name, config: merged.config, origins: merged.origins, errors: [...errors, ...merged.errors] });
+  }
+
+  /** Gives the watch up (see HandOver) when the last read took in more than its limit; true if it did. */
+  private handOverIfOver(): boolean {
+    const handOver = this.handOver;
+    const read = this.lastSize;
+    if (!handOver || (read.characters <= handOver.limit.characters && read.files <= handOver.limit.files)) return false;
+    this.handedOver = true;
+    handOver.onOver(read);
+    return true;
   }
 
   /** True once `file` has been seen empty for EMPTY_CONFIRM_MS; schedules the re-check. */
@@ -300,4 +301,3 @@ function sameContents(a: readonly FileContent[], b: readonly FileContent[]): boo
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
-const isOver = (read: ReadSize, limit: ReadSize): boolean => read.characters > limit.characters || read.files > limit.files;

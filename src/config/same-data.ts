@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isPlainObject } from './plain-object.js';
 
 /**
  * Deep equality for what parsers hand over (plain objects, arrays, primitives), several times
@@ -12,16 +13,11 @@ export function sameData(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
     return true;
   }
-  if (!isPlain(a) || !isPlain(b)) return isDeepStrictEqual(a, b);
+  if (!isPlainObject(a) || !isPlainObject(b)) return isDeepStrictEqual(a, b);
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const k of keys) {
     if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
   }
   return true;
-}
-
-function isPlain(v: object): boolean {
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
 }
