@@ -8,6 +8,10 @@
 // build writes. Both are timed, interleaved: "cache warm" (the cache in this run's temp folder,
 // written by one unmeasured start first: every start after the first) and "first start" (an empty
 // cache folder each time: a fresh clone, a new build or another node version).
+// Node's own start (`node -e 0`) is timed too, for context. Where NODE_EXTRA_CA_CERTS is set (as in
+// some sandboxes and corporate images), node 20 builds its whole root certificate store while it
+// boots, before any of switchyard runs: 35-75 ms on the 2-vCPU development machine. Then the cache
+// warm start is timed once more without it, as context (the target row keeps the environment as is).
 // Then, for the lead, each imported alone in a fresh process: the command with its static imports
 // (`--version`, cache warm), src/switchyard.js, each provider module (loaded when configured), and each
 // runtime dependency (they share sub-dependencies, so these do not add up).
@@ -39,12 +43,23 @@ await runPart('startup', async ({ dir, log }) => {
   const warmCache = { SWITCHYARD_COMPILE_CACHE: path.join(dir, 'v8-cache') };
   await timeToFirst200(staticFile, port, host, warmCache); // writes the cache (at its exit)
   if (!existsSync(warmCache.SWITCHYARD_COMPILE_CACHE)) log('warning: the first start wrote no code cache');
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS || undefined;
+  // undefined drops the variable from the child's environment (child_process skips undefined values).
+  const noExtraCa = { NODE_EXTRA_CA_CERTS: undefined };
   const samples = [];
   const cold = [];
+  const withoutCa = [];
+  const nodeAlone = [];
+  const nodeAloneWithoutCa = [];
   for (let i = 0; i < opts.samples; i++) {
     samples.push(await timeToFirst200(staticFile, port, host, warmCache));
     cold.push(await timeToFirst200(staticFile, port, host, { SWITCHYARD_COMPILE_CACHE: path.join(dir, `v8-cache-empty-${i}`) }));
-    log(`sample ${i + 1}/${opts.samples}: cache warm ${fmtMs(samples.at(-1).total)} (listen() at ${fmtMs(samples.at(-1).listen)}), first start ${fmtMs(cold.at(-1).total)}`);
+    nodeAlone.push(await nodeStart());
+    if (extraCa) {
+      withoutCa.push(await timeToFirst200(staticFile, port, host, { ...warmCache, ...noExtraCa }));
+      nodeAloneWithoutCa.push(await nodeStart(noExtraCa));
+    }
+    log(`sample ${i + 1}/${opts.samples}: cache warm ${fmtMs(samples.at(-1).total)} (listen() at ${fmtMs(samples.at(-1).listen)}), first start ${fmtMs(cold.at(-1).total)}${extraCa ? `, cache warm without NODE_EXTRA_CA_CERTS ${fmtMs(withoutCa.at(-1).total)}` : ''}`);
   }
   const staticImports = median(await repeat(opts.samples, async () => {
     const t = await timerMarks([cli, '--version'], warmCache);
@@ -68,6 +83,8 @@ await runPart('startup', async ({ dir, log }) => {
     bootMs: at('boot'),
     listenMs: at('listen'),
     firstStart: { samples: cold.map((s) => s.total), medianMs: at('total', cold), bootMs: at('boot', cold), listenMs: at('listen', cold) },
+    nodeAloneMs: median(nodeAlone),
+    ...(extraCa ? { extraCaCerts: extraCa, withoutExtraCa: { samples: withoutCa.map((s) => s.total), medianMs: at('total', withoutCa), bootMs: at('boot', withoutCa), nodeAloneMs: median(nodeAloneWithoutCa) } } : {}),
     staticImportsMs: staticImports,
     modules,
     deps,
@@ -84,6 +101,13 @@ await runPart('startup', async ({ dir, log }) => {
     '',
     `samples (first 200), cache warm: ${result.samples.map(fmtMs).join(', ')}`,
     `samples (first 200), first start: ${result.firstStart.samples.map(fmtMs).join(', ')}`,
+    '',
+    `node's own start (\`node -e 0\`, spawn → exit, median): ${fmtMs(result.nodeAloneMs)}`,
+    ...(extraCa
+      ? [
+          `NODE_EXTRA_CA_CERTS is set here (${extraCa}): node 20 then builds its root certificate store while it boots. Without it: node's own start ${fmtMs(result.withoutExtraCa.nodeAloneMs)}; switchyard, cache warm: bootstrap done ${fmtMs(result.withoutExtraCa.bootMs)}, first routed 200 ${fmtMs(result.withoutExtraCa.medianMs)} (${result.withoutExtraCa.samples.map(fmtMs).join(', ')})`,
+        ]
+      : []),
     '',
     table(['imported alone in a fresh process, with what it imports statically (median)', 'time'], [
       [`dist/bundle/switchyard.js (the command, bundled: \`--version\`, code cache warm)`, fmtMs(staticImports)],
@@ -113,6 +137,13 @@ async function timeToFirst200(staticFile, port, host, env) {
 /** The startup-timer lines in a process's output → { boot, listen, exit } (ms since it started). */
 function marks(output) {
   return Object.fromEntries([...output.matchAll(/startup-timer (\w+) ([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+}
+
+/** ms from spawning `node -e 0` (with `env`) to its exit. */
+async function nodeStart(env) {
+  const t0 = performance.now();
+  await runToEnd('node -e 0', process.execPath, ['-e', '0'], { env });
+  return performance.now() - t0;
 }
 
 /** Runs node with startup-timer preloaded (and `env`) to its exit → its marks. */

@@ -99,11 +99,11 @@ const totalS = Math.round((Date.now() - started) / 1000);
 
 const suiteCommand = `node bench/suite.mjs ${process.argv.slice(2).join(' ')}`.trim();
 const report = [
-  `**${new Date().toISOString().slice(0, 10)}**, \`${suiteCommand}\` (after \`npm run build\`): ${totalS} s${totalS > 600 ? ' — over the 10-minute budget' : ''}; ${machine} at the start; wrk parts: -t1 -c64, ${opts.rounds} interleaved rounds × ${opts.duration} s, medians.`,
+  `**${new Date().toISOString().slice(0, 10)}**, \`${suiteCommand}\` (after \`npm run build\`): ${totalS} s${totalS > 600 ? ' — over the 10-minute budget' : ''}; ${machine} at the start; wrk parts: -t1 -c64, ${opts.rounds} interleaved rounds × ${opts.duration} s (order reversed every other round), medians.`,
   '',
   checksTable(checks),
   '',
-  '(value = ratio of medians measured in this run; errors/failed = non-2xx responses + socket errors)',
+  '(value: for two wrk targets, the median of their per-round ratios, the ratio of their medians beside it; errors/failed = non-2xx responses + socket errors)',
   '',
   '<details><summary>Each part\'s own tables</summary>',
   '',

@@ -1,5 +1,7 @@
-// Interleaved measurement: every target once per round (A B C, A B C, …), so drift in machine load
-// hits all targets alike; each target's figure is the median over rounds.
+// Interleaved measurement: every target once per round, the order reversed every other round
+// (A B C, C B A, …), so drift in machine load hits all targets alike and a steady drift within a
+// round does not always favour the target measured first; each target's figure is the median over
+// rounds, and pairedRatio() compares two targets round by round.
 import { fmtInt, fmtMs, median, table } from './format.mjs';
 import { runWrk } from './wrk.mjs';
 
@@ -7,7 +9,8 @@ import { runWrk } from './wrk.mjs';
  * targets: [{ key, label, url, host?, script?, during?(): stop }] — `during` starts something for
  * the length of that target's runs (e.g. the reload storm's writer) and returns a function that
  * stops it (and may return figures, collected in `extras`). Targets with `skipped` are not measured.
- * Returns { [key]: { label, rps, p50, p99 (medians), bad, total (sums), runs (req/s each), extras } }
+ * Returns { [key]: { label, rps, p50, p99 (medians), bad, total (sums), runs (req/s each), p99s (each),
+ * extras } }, runs and p99s in round order
  * or { [key]: { label, skipped } }.
  */
 export async function interleave(targets, { rounds, seconds, warmup, connections, log }) {
@@ -21,7 +24,7 @@ export async function interleave(targets, { rounds, seconds, warmup, connections
     }
   }
   for (let round = 1; round <= rounds; round++) {
-    for (const t of live) {
+    for (const t of round % 2 === 1 ? live : [...live].reverse()) {
       log(`round ${round}/${rounds}: ${t.label}, ${seconds}s`);
       const { run, extra } = await measure(t, seconds, connections);
       runs.get(t.key).push(run);
@@ -40,10 +43,24 @@ export async function interleave(targets, { rounds, seconds, warmup, connections
         bad: r.reduce((a, x) => a + x.bad, 0),
         total: r.reduce((a, x) => a + x.total, 0),
         runs: r.map((x) => Math.round(x.rps)),
+        p99s: r.map((x) => x.p99),
         extras: extras.get(t.key),
       }];
     }),
   );
+}
+
+/**
+ * The median over rounds of a's figure ÷ b's in the same round (`field`: 'runs' for req/s, 'p99s'):
+ * each ratio pairs two runs minutes apart at most, so a slow phase of a shared machine that spans
+ * a round cancels out, where a ratio of medians can pair one target's fast round with the other's
+ * slow one. NaN when either was not measured (older results have no p99s).
+ */
+export function pairedRatio(a, b, field) {
+  const xs = a?.[field];
+  const ys = b?.[field];
+  if (!Array.isArray(xs) || !Array.isArray(ys) || xs.length === 0 || xs.length !== ys.length) return NaN;
+  return median(xs.map((x, i) => x / ys[i]));
 }
 
 async function measure(t, seconds, connections) {

@@ -2,9 +2,22 @@
 // { part, measure, value, target, pass } (pass: true/false, or undefined when not measurable).
 // Used by bench/suite.mjs for the one table of ratios, and by each part to print its own rows.
 import { fmtKiB, fmtMs, fmtRatio, table } from './format.mjs';
+import { pairedRatio } from './rounds.mjs';
 
 const atLeast = (min) => (v) => v >= min;
 const atMost = (max) => (v) => v <= max;
+
+/**
+ * A ratio of two interleaved targets: the median of their per-round ratios (pairedRatio), with the
+ * ratio of their medians named beside it for comparison with results from before 2026-12-02.
+ * Results without per-round figures give the ratio of medians alone.
+ */
+function ratioRow(part, measure, a, b, field, target, test) {
+  const paired = pairedRatio(a, b, field === 'rps' ? 'runs' : 'p99s');
+  const ofMedians = a?.[field] / b?.[field];
+  if (!Number.isFinite(paired)) return row(part, measure, ofMedians, fmtRatio, target, test);
+  return row(part, `${measure} (per round; ratio of medians ${fmtRatio(ofMedians)})`, paired, fmtRatio, target, test);
+}
 
 function row(part, measure, value, shown, target, test) {
   const pass = Number.isFinite(value) ? test(value) : undefined;
@@ -22,25 +35,25 @@ const checks = {
         rows.push({ part, measure: 'switchyard', shown: sy?.skipped ?? 'not measured', target: '', pass: undefined });
         continue;
       }
-      rows.push(row(part, 'switchyard / caddy req/s', sy.rps / caddy?.rps, fmtRatio, '≥ 2', atLeast(2)));
-      rows.push(row(part, 'switchyard / nginx req/s', sy.rps / nginx?.rps, fmtRatio, '≥ 0.5', atLeast(0.5)));
-      rows.push(row(part, 'switchyard p99 / nginx p99', sy.p99 / nginx?.p99, fmtRatio, '≤ 2', atMost(2)));
+      rows.push(ratioRow(part, 'switchyard / caddy req/s', sy, caddy, 'rps', '≥ 2', atLeast(2)));
+      rows.push(ratioRow(part, 'switchyard / nginx req/s', sy, nginx, 'rps', '≥ 0.5', atLeast(0.5)));
+      rows.push(ratioRow(part, 'switchyard p99 / nginx p99', sy, nginx, 'p99', '≤ 2', atMost(2)));
       rows.push(row(part, 'errors (non-2xx + socket)', sy.bad, String, '0', (v) => v === 0));
     }
     // Context for the workers row, no target: nginx in as many processes, on the same CPUs.
     const cpus = r.targets.nginxCpus;
-    if (cpus && !cpus.skipped) rows.push(row('throughput, context', `nginx, one worker per CPU: p99 / nginx p99`, cpus.p99 / nginx?.p99, fmtRatio, '', () => undefined));
+    if (cpus && !cpus.skipped) rows.push(ratioRow('throughput, context', `nginx, one worker per CPU: p99 / nginx p99`, cpus, nginx, 'p99', '', () => undefined));
     return rows;
   },
   'route-scale': (r) => [
-    row('routing-table scale', `${r.settings.routers.toLocaleString('en-US')} routers / 1 router req/s`, r.targets.many.rps / r.targets.one.rps, fmtRatio, '≥ 0.9', atLeast(0.9)),
+    ratioRow('routing-table scale', `${r.settings.routers.toLocaleString('en-US')} routers / 1 router req/s`, r.targets.many, r.targets.one, 'rps', '≥ 0.9', atLeast(0.9)),
     row('routing-table scale', 'errors (non-2xx + socket)', r.targets.many.bad + r.targets.one.bad, String, '0', (v) => v === 0),
   ],
   'reload-storm': (r) => [
-    row('reload storm', `storm (${r.rate}/s rewrites) / steady req/s`, r.targets.storm.rps / r.targets.steady.rps, fmtRatio, '≥ 0.9', atLeast(0.9)),
+    ratioRow('reload storm', `storm (${r.rate}/s rewrites) / steady req/s`, r.targets.storm, r.targets.steady, 'rps', '≥ 0.9', atLeast(0.9)),
     row('reload storm', 'failed requests during the storm', r.targets.storm.bad, String, '0', (v) => v === 0),
     // Context, no target: what the bench's own writer costs, rewriting a file switchyard does not read.
-    ...(r.targets.writer ? [row('reload storm, context', `writer only (${r.rate}/s rewrites of an unwatched file) / steady req/s`, r.targets.writer.rps / r.targets.steady.rps, fmtRatio, '', () => undefined)] : []),
+    ...(r.targets.writer ? [ratioRow('reload storm, context', `writer only (${r.rate}/s rewrites of an unwatched file) / steady req/s`, r.targets.writer, r.targets.steady, 'rps', '', () => undefined)] : []),
   ],
   'ws-memory': (r) => [
     row('WebSocket memory', `RSS per idle WebSocket (${r.connections.toLocaleString('en-US')} open)`, r.perConnectionKiB, fmtKiB, '≤ 20 KiB', atMost(20)),
@@ -49,6 +62,8 @@ const checks = {
   startup: (r) => [
     row('startup', `spawn → first routed 200, code cache warm (median of ${r.samples.length})`, r.medianMs, fmtMs, '≤ 300 ms', atMost(300)),
     ...(r.firstStart ? [row('startup', `same, first start of a build: no code cache (median of ${r.firstStart.samples.length})`, r.firstStart.medianMs, fmtMs, '≤ 300 ms', atMost(300))] : []),
+    // Context, no target: the environment's NODE_EXTRA_CA_CERTS makes node itself boot slower (bench/startup.mjs).
+    ...(r.withoutExtraCa ? [row('startup, context', `same, code cache warm, without this environment's NODE_EXTRA_CA_CERTS (node -e 0: ${fmtMs(r.nodeAloneMs)} with, ${fmtMs(r.withoutExtraCa.nodeAloneMs)} without)`, r.withoutExtraCa.medianMs, fmtMs, '', () => undefined)] : []),
   ],
   // bench/reload-build.mjs prints markdown and no JSON (it is owned elsewhere and changing): one row
   // per case (or round), read from its "total" column and its event-loop "block" column if any.
