@@ -10,7 +10,8 @@
 // cache folder each time: a fresh clone, a new build or another node version).
 // Node's own start (`node -e 0`) is timed too, for context. Where NODE_EXTRA_CA_CERTS is set (as in
 // some sandboxes and corporate images), node 20 builds its whole root certificate store while it
-// boots, before any of switchyard runs: 35-75 ms on the 2-vCPU development machine. Then the cache
+// boots, before any of switchyard runs: +35 ms for any file (the bundled roots), 55-85 ms with
+// Debian's bundle of 144, on the 2-vCPU development machine. Then the cache
 // warm start is timed once more without it, as context (the target row keeps the environment as is).
 // Then, for the lead, each imported alone in a fresh process: the command with its static imports
 // (`--version`, cache warm), src/switchyard.js, each provider module (loaded when configured), and each
