@@ -74,16 +74,29 @@ export function validateSnapshotsSliced(
   return runInSlices(validationSteps([...snapshots], options), isStale);
 }
 
-function* validationSteps(snapshots: readonly ProviderSnapshot[], options: ValidateOptions): Steps<ValidatedConfig> {
-  const routersOut = new Map<string, RouterConfig>();
-  const servicesOut = new Map<string, ServiceConfig>();
+/**
+ * What one validation round builds up. Each kind of item has a loop of its own (serviceSteps,
+ * routerSteps, referenceSteps): V8 optimises each on its own, where one function holding all
+ * three deoptimised on entering each next loop (too little type feedback there yet) and was
+ * compiled again, several times per first load of a process.
+ */
+interface Round {
+  readonly options: ValidateOptions;
+  readonly routersOut: Map<string, RouterConfig>;
+  readonly servicesOut: Map<string, ServiceConfig>;
   // Read by the admin API only: filed as lists, made into Maps when first read (deferred-map.ts).
-  const routerStatus = new DeferredMap<string, ItemReport>();
-  const serviceStatus = new DeferredMap<string, ItemReport>();
-  const errors: ConfigError[] = [];
+  readonly routerStatus: DeferredMap<string, ItemReport>;
+  readonly serviceStatus: DeferredMap<string, ItemReport>;
+  readonly errors: ConfigError[];
   // Routers are checked against services once every provider is in (parallel arrays: no pair objects).
-  const pendingRouters: Array<Known<RouterConfig>> = [];
-  const pendingSnapshots: ProviderSnapshot[] = [];
+  readonly pendingRouters: Array<Known<RouterConfig>>;
+  readonly pendingSnapshots: ProviderSnapshot[];
+  readonly budget: PauseBudget;
+}
+
+type OriginOf = (path: string) => string | undefined;
+
+function* validationSteps(snapshots: readonly ProviderSnapshot[], options: ValidateOptions): Steps<ValidatedConfig> {
   const entryPointsKey = options.entryPoints.join(',');
   if (entryPointsKey !== routerCacheEntryPoints) {
     routerCache.clear();
@@ -94,69 +107,94 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
   newRuleGeneration();
   // The first validation of a process compiles the item schemas, one step each.
   yield* compileItemSchemas();
-  const budget = new PauseBudget(STEP);
-
+  const round: Round = {
+    options,
+    routersOut: new Map(),
+    servicesOut: new Map(),
+    routerStatus: new DeferredMap(),
+    serviceStatus: new DeferredMap(),
+    errors: [],
+    pendingRouters: [],
+    pendingSnapshots: [],
+    budget: new PauseBudget(STEP),
+  };
+  const { errors } = round;
   for (const snapshot of snapshots) {
-    const { provider } = snapshot;
     for (const e of snapshot.errors ?? []) errors.push(e);
     const origin = (path: string): string | undefined => originOf(snapshot.origins, path);
     const raw = snapshot.config ?? {};
-    checkSections(raw, provider, origin, errors);
-
-    const services = raw.http?.services ?? {};
-    for (const name of Object.keys(services)) {
-      if (budget.tick()) yield;
-      const item = services[name];
-      // No origins (tests, bench): no path string to build per item.
-      const at = snapshot.origins && origin(`http.services.${name}`);
-      const known = recall(serviceCache, provider, name, item, at);
-      if (known) {
-        servicesOut.set(known.qualified, known.config);
-        serviceStatus.set(known.qualified, known);
-        continue;
-      }
-      budget.spend(MISS_COST);
-      const qualified = qualify(name, provider);
-      const before = errors.length;
-      const service = validateService(provider, name, qualified, item, origin, errors);
-      if (service) {
-        const fresh = knownItem(provider, service, qualified, at, item);
-        serviceCache.set(provider, name, item, fresh);
-        servicesOut.set(qualified, service);
-        serviceStatus.set(qualified, fresh);
-      } else {
-        serviceStatus.set(qualified, report(provider, errors.slice(before), item, at));
-      }
-    }
-
-    const routers = raw.http?.routers ?? {};
-    for (const name of Object.keys(routers)) {
-      if (budget.tick()) yield;
-      const item = routers[name];
-      const at = snapshot.origins && origin(`http.routers.${name}`);
-      let known = recall(routerCache, provider, name, item, at);
-      if (!known) {
-        budget.spend(MISS_COST);
-        const qualified = qualify(name, provider);
-        const before = errors.length;
-        const router = validateRouter(provider, name, qualified, item, origin, options.entryPoints, errors);
-        if (!router || errors.length > before) {
-          // The report shows the validated form when the fields parsed, else what the provider gave.
-          routerStatus.set(qualified, report(provider, errors.slice(before), router ?? item, at));
-          continue;
-        }
-        known = knownItem(provider, router, qualified, at, item);
-        routerCache.set(provider, name, item, known);
-      }
-      routerStatus.set(known.qualified, known);
-      pendingRouters.push(known);
-      pendingSnapshots.push(snapshot);
-    }
+    checkSections(raw, snapshot.provider, origin, errors);
+    yield* serviceSteps(round, snapshot, origin, raw.http?.services ?? {});
+    yield* routerSteps(round, snapshot, origin, raw.http?.routers ?? {});
   }
   serviceCache.endRound();
   routerCache.endRound();
+  yield* referenceSteps(round);
+  const config: DynamicConfig = { http: { routers: round.routersOut, services: round.servicesOut } };
+  return { config, status: { routers: round.routerStatus, services: round.serviceStatus }, errors };
+}
 
-  // References are checked after every provider is in: a router may name another provider's service.
+/** One snapshot's services: each known one recalled, each other validated and cached if valid. */
+function* serviceSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginOf, services: Readonly<Record<string, unknown>>): Steps<void> {
+  const { provider } = snapshot;
+  const { budget, errors, servicesOut, serviceStatus } = round;
+  for (const name of Object.keys(services)) {
+    if (budget.tick()) yield;
+    const item = services[name];
+    // No origins (tests, bench): no path string to build per item.
+    const at = snapshot.origins && origin(`http.services.${name}`);
+    const known = recall(serviceCache, provider, name, item, at);
+    if (known) {
+      servicesOut.set(known.qualified, known.config);
+      serviceStatus.set(known.qualified, known);
+      continue;
+    }
+    budget.spend(MISS_COST);
+    const qualified = qualify(name, provider);
+    const before = errors.length;
+    const service = validateService(provider, name, qualified, item, origin, errors);
+    if (service) {
+      const fresh = knownItem(provider, service, qualified, at, item);
+      serviceCache.set(provider, name, item, fresh);
+      servicesOut.set(qualified, service);
+      serviceStatus.set(qualified, fresh);
+    } else {
+      serviceStatus.set(qualified, report(provider, errors.slice(before), item, at));
+    }
+  }
+}
+
+/** One snapshot's routers: valid ones wait for referenceSteps, which needs every provider's services. */
+function* routerSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginOf, routers: Readonly<Record<string, unknown>>): Steps<void> {
+  const { provider } = snapshot;
+  const { budget, errors, routerStatus, pendingRouters, pendingSnapshots } = round;
+  for (const name of Object.keys(routers)) {
+    if (budget.tick()) yield;
+    const item = routers[name];
+    const at = snapshot.origins && origin(`http.routers.${name}`);
+    let known = recall(routerCache, provider, name, item, at);
+    if (!known) {
+      budget.spend(MISS_COST);
+      const qualified = qualify(name, provider);
+      const before = errors.length;
+      const router = validateRouter(provider, name, qualified, item, origin, round.options.entryPoints, errors);
+      if (!router || errors.length > before) {
+        // The report shows the validated form when the fields parsed, else what the provider gave.
+        routerStatus.set(qualified, report(provider, errors.slice(before), router ?? item, at));
+        continue;
+      }
+      known = knownItem(provider, router, qualified, at, item);
+      routerCache.set(provider, name, item, known);
+    }
+    routerStatus.set(known.qualified, known);
+    pendingRouters.push(known);
+    pendingSnapshots.push(snapshot);
+  }
+}
+
+/** References, checked once every provider is in: a router may name another provider's service. */
+function* referenceSteps(round: Round): Steps<void> {
+  const { errors, pendingRouters, pendingSnapshots, routersOut, routerStatus, servicesOut, serviceStatus } = round;
   for (let i = 0; i < pendingRouters.length; i++) {
     if (i % STEP === STEP - 1) yield;
     const known = pendingRouters[i]!;
@@ -175,11 +213,9 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
     // A new report: the cached one stays 'enabled' for the configs where the service exists.
     routerStatus.set(name, report(snapshot.provider, [e], router, known.origin));
   }
-  const config: DynamicConfig = { http: { routers: routersOut, services: servicesOut } };
-  return { config, status: { routers: routerStatus, services: serviceStatus }, errors };
 }
 
-function checkSections(raw: ProviderSnapshot['config'], provider: string, origin: (path: string) => string | undefined, errors: ConfigError[]): void {
+function checkSections(raw: ProviderSnapshot['config'], provider: string, origin: OriginOf, errors: ConfigError[]): void {
   for (const key of Object.keys(raw)) {
     if (key !== 'http') {
       errors.push({ provider, item: `${key} configuration`, field: '', message: `${key} is not supported yet; only http routers and services are`, origin: origin(key) });
