@@ -1,3 +1,5 @@
+import { objectList } from '../object-list.js';
+
 /**
  * A map written as a list of `set` calls and made into a Map only when something first reads
  * it. Validation files a status report for every item it sees, 20,000 in a 10,000-router load,
@@ -9,7 +11,7 @@
  */
 export class DeferredMap<K, V> implements ReadonlyMap<K, V> {
   /** Keys and values in turn, in the order they were set; dropped once the Map is made. */
-  private pending: Array<K | V> | undefined = [];
+  private pending: Array<K | V> | undefined = objectList();
   private made: Map<K, V> | undefined;
 
   set(key: K, value: V): this {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { compiledRule, newRuleGeneration, RuleError } from '../rules/index.js';
 import { PauseBudget, runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
+import { objectList } from '../object-list.js';
 import type {
   ConfigError,
   DynamicConfig,
@@ -114,8 +115,8 @@ function* validationSteps(snapshots: readonly ProviderSnapshot[], options: Valid
     routerStatus: new DeferredMap(),
     serviceStatus: new DeferredMap(),
     errors: [],
-    pendingRouters: [],
-    pendingSnapshots: [],
+    pendingRouters: objectList(),
+    pendingSnapshots: objectList(),
     budget: new PauseBudget(STEP),
   };
   const { errors } = round;
