@@ -1,7 +1,7 @@
 import type { z } from 'zod';
+import { objectList } from '../object-list.js';
 import { compiledRule, newRuleGeneration, RuleError } from '../rules/index.js';
 import { PauseBudget, runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
-import { objectList } from '../object-list.js';
 import type {
   ConfigError,
   DynamicConfig,
