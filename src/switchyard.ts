@@ -58,13 +58,16 @@ export class Switchyard {
     this.log = options.log;
     const names = Object.keys(config.entryPoints);
     const transport = config.serversTransport;
+    const count = workerCount(config.workers);
     this.runtime = new Runtime(
       names,
       upstreamOptionsOf(transport),
       this.log.child({ component: 'servers' }),
       options.balancer,
+      // The primary of workers serves no request: its servers' states exist for the health
+      // checks and for ejections it ships to every worker, so it acquires them at build time.
+      count > 1,
     );
-    const count = workerCount(config.workers);
     if (count > 1) {
       const registry = this.runtime.registry;
       this.workers = new WorkerPool({

@@ -27,8 +27,14 @@ export function statusOf(health: ServerState['health'], stats: ServerStats): Ser
 
 const NO_TRAFFIC: ServerStats = { inFlight: 0, webSockets: 0, served: 0, failures: 0, ejectedUntil: 0, draining: false };
 
+/**
+ * What the view shows of a server whose state its service has not acquired yet (service-runtime.ts):
+ * only a new, unchecked server waits so, and it is up, idle and not ejected.
+ */
+const NOT_ACQUIRED: Pick<ServerState, 'health' | 'lastCheck'> = { health: 'up', lastCheck: undefined };
+
 /** Health from the active checks (`s`, when this process still knows the server), counts from the traffic. */
-function viewOf(url: string, s: ServerState | undefined, stats: ServerStats, weight: number | null): ServerView {
+function viewOf(url: string, s: Pick<ServerState, 'health' | 'lastCheck'> | undefined, stats: ServerStats, weight: number | null): ServerView {
   const health = s?.health ?? 'unknown';
   return {
     url,
@@ -53,11 +59,27 @@ export function serviceView(table: RoutingTable, states: ReadonlyMap<string, Ser
   const report = table.source.status.services.get(name);
   if (!report) return undefined;
   const runtime = table.services.get(name);
-  const servers: ServerView[] = (runtime?.servers ?? []).map((s) => viewOf(s.url, s.state, live.servers.get(s.state.key) ?? NO_TRAFFIC, s.weight));
-  // Servers that left the config but still finish requests (keys are `service|url`).
+  // Keys are `service|url`. Reading the view acquires nothing: a service no request used yet
+  // shows its configured servers as the new servers they are.
   const prefix = `${name}|`;
+  const acquired = runtime?.acquiredServers;
+  const shown = new Set<string>();
+  const servers: ServerView[] = [];
+  if (acquired) {
+    for (const s of acquired) {
+      shown.add(s.state.key);
+      servers.push(viewOf(s.url, s.state, live.servers.get(s.state.key) ?? NO_TRAFFIC, s.weight));
+    }
+  } else {
+    for (const s of runtime?.config.loadBalancer.servers ?? []) {
+      const key = prefix + s.url;
+      shown.add(key);
+      servers.push(viewOf(s.url, states.get(key) ?? NOT_ACQUIRED, live.servers.get(key) ?? NO_TRAFFIC, s.weight));
+    }
+  }
+  // Servers that left the config but still finish requests.
   for (const [key, stats] of live.servers) {
-    if (stats.draining && key.startsWith(prefix) && !runtime?.servers.some((s) => s.state.key === key)) {
+    if (stats.draining && key.startsWith(prefix) && !shown.has(key)) {
       servers.push(viewOf(key.slice(prefix.length), states.get(key), stats, null));
     }
   }

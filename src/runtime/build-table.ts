@@ -1,5 +1,5 @@
 import { StickyCookie } from '../balancer/sticky-cookie.js';
-import type { BalancerOptions, BalancerServer } from '../balancer/types.js';
+import type { BalancerOptions } from '../balancer/types.js';
 import type { ServiceConfig, ValidatedConfig } from '../config/dynamic-config.js';
 import { PauseBudget, runToEnd, type Steps } from '../time-slices.js';
 import { HostIndex } from './host-index.js';
@@ -7,7 +7,7 @@ import { MapDraft } from './map-draft.js';
 import { orderRoutes, STEP } from './route-order.js';
 import { RouterSet, type Route, type RoutingTable } from './routing-table.js';
 import type { PanicListener } from './service-pool.js';
-import { ServiceRuntime, type PoolMaker } from './service-runtime.js';
+import { ServiceRuntime, serversOf, type PoolMaker } from './service-runtime.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { ServerState } from './server-state.js';
 import type { SpareServices } from './spare-services.js';
@@ -23,6 +23,12 @@ export interface BuildOptions {
   previous?: RoutingTable;
   /** Services of builds abandoned since `previous` (reused alike); this build adds the ones it made if it is abandoned too. */
   spare?: SpareServices;
+  /**
+   * Every new service acquires its servers' states at build time, as the primary of worker
+   * processes needs (it serves no request, and ships health and ejections by state). Otherwise
+   * a new service that nothing needs at once acquires them on first use (newServiceRuntime).
+   */
+  eagerServers?: boolean;
 }
 
 /**
@@ -81,7 +87,7 @@ function* buildServices(
       if (!service) {
         // A new service acquires servers: it counts for more (as validation counts an item it validates).
         budget.spend(NEW_SERVICE_COST);
-        service = newServiceRuntime(name, config, registry, maker);
+        service = newServiceRuntime(name, config, registry, maker, options.eagerServers === true);
         made.push(service);
       }
     }
@@ -103,19 +109,20 @@ function servicesGone(before: ReadonlyMap<string, ServiceRuntime>, services: Rea
   return gone;
 }
 
-function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, maker: PoolMaker): ServiceRuntime {
+function newServiceRuntime(name: string, config: ServiceConfig, registry: ServerRegistry, maker: PoolMaker, eager: boolean): ServiceRuntime {
   const lb = config.loadBalancer;
-  const checked = lb.healthCheck !== undefined;
-  // Sized up front rather than map()ped: V8 makes map()'s list in the young generation, and a
-  // list every service keeps is then copied twice by the GC; this one it allocates where it
-  // stays (bench/RESULTS.md, "First load: items as providers hand them over, and the usual
-  // item without zod").
-  const servers = new Array<BalancerServer>(lb.servers.length);
-  for (let i = 0; i < servers.length; i++) {
-    const s = lb.servers[i]!;
-    servers[i] = { url: s.url, weight: s.weight, state: registry.acquire(name, s.url, checked) };
+  const cookie = lb.sticky?.cookie;
+  // A new service's servers wait for their first reader (service-runtime.ts) unless something
+  // needs their states now: the health checker (checked servers), the sticky cookie's server
+  // list, servers of this name still draining (acquiring revives them, so their connections and
+  // counts go on), or the caller (the primary of worker processes shares ejections by state).
+  // A 10,000-service first load then acquires nothing: ~15 ms of its ~100 (bench/RESULTS.md,
+  // "First load: servers acquired by their first reader").
+  if (!eager && lb.healthCheck === undefined && !cookie && !registry.hasDraining(name)) {
+    return new ServiceRuntime(name, config, undefined, undefined, maker);
   }
-  return new ServiceRuntime(name, config, servers, lb.sticky?.cookie ? new StickyCookie(servers, lb.sticky.cookie) : undefined, maker);
+  const servers = serversOf(name, config, registry);
+  return new ServiceRuntime(name, config, servers, cookie ? new StickyCookie(servers, cookie) : undefined, maker);
 }
 
 /** One HostIndex per entry point; the previous table's when its routes and entry points are the same. */
@@ -153,8 +160,12 @@ function drainLeft(services: ReadonlyMap<string, ServiceRuntime>, before: readon
     const now = services.get(old.name);
     if (now === old) return;
     if (!now) gone.add(old.name);
+    // Servers never acquired hold nothing in the registry: nothing to drain, and no reason to
+    // acquire the new runtime's to compare.
+    const olds = old.acquiredServers;
+    if (!olds) return;
     const kept = new Set(now?.servers.map((s) => s.state));
-    for (const s of old.servers) if (!kept.has(s.state)) left.push(s.state);
+    for (const s of olds) if (!kept.has(s.state)) left.push(s.state);
   };
   for (const old of before) release(old);
   if (options.spare) {

@@ -40,6 +40,8 @@ export class Runtime {
     agentOptions: AgentOptions,
     private readonly log: Logger,
     private readonly balancerOptions?: BalancerOptions,
+    /** New services acquire their servers at build time (BuildOptions.eagerServers: the primary of worker processes). */
+    private readonly eagerServers = false,
   ) {
     this.registry = new ServerRegistry(agentOptions, log);
     this.current = buildRoutingTable(
@@ -82,6 +84,7 @@ export class Runtime {
         ),
       previous: this.current,
       spare: this.spare,
+      eagerServers: this.eagerServers,
     });
     const result = await runInSlices(steps, stale);
     if (!result.done) return SUPERSEDED;

@@ -21,6 +21,8 @@ export interface CheckPolicy {
 export class ServerRegistry {
   private readonly entries = new Map<string, ServerState>();
   private readonly pools = new Map<string, PoolState>();
+  /** Services with servers draining, and how many: a new runtime of such a service acquires its servers at build time, reviving them. */
+  private readonly draining = new Map<string, number>();
   /** Worker processes: the primary's latest health verdict per key, also for servers not built yet. */
   private readonly remoteHealth = new Map<string, HealthVerdict>();
   /** Primary process: told of every change of health or ejection, to ship it to the workers. */
@@ -45,14 +47,25 @@ export class ServerRegistry {
     if (!state) {
       state = newServerState(key, service, url, checked, this.now());
       this.entries.set(key, state);
-      const remote = checked ? this.remoteHealth.get(key) : undefined;
-      if (remote) this.applyVerdict(state, remote);
+      const remote = this.remoteHealth.size > 0 ? this.remoteHealth.get(key) : undefined;
+      if (remote && checked) this.applyVerdict(state, remote);
+      // Unchecked: the primary's health is not this server's any more, but another worker's
+      // ejection is (a server acquired by its first request may have been ejected meanwhile).
+      else if (remote && remote.ejectedUntil > this.now()) this.eject(state, remote.ejectedUntil, 'ejected in another worker', 'debug');
       else if (checked) this.log.info({ service, server: url, state: 'unknown' }, 'server waits for its first health check');
     } else if (!checked && state.health !== 'up') {
       this.setHealth(state, 'up', 'health check removed from the config');
     }
-    state.draining = false;
+    if (state.draining) {
+      state.draining = false;
+      this.countDraining(service, -1);
+    }
     return state;
+  }
+
+  /** Whether some server of `service` is draining (left a config, still finishing requests). */
+  hasDraining(service: string): boolean {
+    return this.draining.has(service);
   }
 
   pool(service: string): PoolState {
@@ -83,8 +96,11 @@ export class ServerRegistry {
     for (const state of left) {
       // Released already (and maybe acquired again as a new state): nothing to do.
       if (this.entries.get(state.key) !== state) continue;
-      if (!state.draining) this.log.info({ service: state.service, server: state.url, inFlight: state.inFlight }, 'server left the config: draining');
-      state.draining = true;
+      if (!state.draining) {
+        this.log.info({ service: state.service, server: state.url, inFlight: state.inFlight }, 'server left the config: draining');
+        state.draining = true;
+        this.countDraining(state.service, 1);
+      }
       this.releaseIfIdle(state);
     }
     for (const service of gone) this.pools.delete(service);
@@ -107,7 +123,14 @@ export class ServerRegistry {
     if (this.entries.get(state.key) !== state) return;
     this.entries.delete(state.key);
     this.remoteHealth.delete(state.key);
+    this.countDraining(state.service, -1);
     this.release(state);
+  }
+
+  private countDraining(service: string, by: 1 | -1): void {
+    const n = (this.draining.get(service) ?? 0) + by;
+    if (n > 0) this.draining.set(service, n);
+    else this.draining.delete(service);
   }
 
   /** An active check answered: count it against the thresholds and move the server if due. */
@@ -173,6 +196,7 @@ export class ServerRegistry {
     for (const state of this.entries.values()) this.release(state);
     this.entries.clear();
     this.pools.clear();
+    this.draining.clear();
   }
 
   /** Out of the registry: its timer stops, its sockets close, and no request gets an upstream for it again. */

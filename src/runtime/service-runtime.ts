@@ -18,18 +18,38 @@ export interface PoolMaker {
  * and a pool with its registry-held PoolState is ~220 B of the ~2 KB a 10,000-service first load
  * keeps per service (every byte kept is copied by the young-generation GC on the way to the old).
  * Per-service settings are read through from the validated config rather than copied.
+ *
+ * A brand-new service may get its servers lazily too (`servers` undefined): their states are
+ * acquired from the registry by the first reader — the first request, the admin API, or the
+ * next build when it must know which servers stay. Until then the registry holds nothing for
+ * them, which is what the eager path would hold for a new unchecked server anyway: a state
+ * that is up, idle and not ejected. The build decides which services may wait (build-table.ts).
  */
 export class ServiceRuntime {
   private made: ServicePool | undefined;
+  private list: readonly BalancerServer[] | undefined;
 
   constructor(
     readonly name: string,
     /** The validated service this runtime was built from. */
     readonly config: ServiceConfig,
-    readonly servers: readonly BalancerServer[],
+    /** The servers with their states, or undefined: acquired on first read. */
+    servers: readonly BalancerServer[] | undefined,
     readonly sticky: StickyCookie | undefined,
     private readonly maker: PoolMaker,
-  ) {}
+  ) {
+    this.list = servers;
+  }
+
+  /** The servers, each with its state from the registry (acquired now if this is the first read). */
+  get servers(): readonly BalancerServer[] {
+    return (this.list ??= serversOf(this.name, this.config, this.maker.registry));
+  }
+
+  /** The servers if their states were acquired, else undefined (nothing of them is in the registry). */
+  get acquiredServers(): readonly BalancerServer[] | undefined {
+    return this.list;
+  }
 
   /** Health-aware balancing over the servers (made on first use). */
   get pool(): ServicePool {
@@ -41,7 +61,9 @@ export class ServiceRuntime {
    * service no request has used yet answers without making its pool (the admin API asks of each).
    */
   get panic(): boolean {
-    return this.made ? this.made.panic : inPanic(this.servers, this.config.loadBalancer);
+    if (this.made) return this.made.panic;
+    // Servers not acquired yet would be new, unchecked ones (build-table.ts): all available.
+    return this.list ? inPanic(this.list, this.config.loadBalancer) : false;
   }
 
   get strategy(): StrategyName {
@@ -74,4 +96,21 @@ export class ServiceRuntime {
     // The pool policy (slowStart, panicThreshold) is the immutable validated config: no copy.
     return new ServicePool(this.servers, strategies[lb.strategy], registry.pool(this.name), lb, balancer, this.name, onPanic);
   }
+}
+
+/**
+ * The servers of `config` with their states (same object for the same service + URL, revived
+ * if draining). Sized up front rather than map()ped: V8 makes map()'s list in the young
+ * generation, and a list every service keeps is then copied twice by the GC (bench/RESULTS.md,
+ * "First load: items as providers hand them over, and the usual item without zod").
+ */
+export function serversOf(name: string, config: ServiceConfig, registry: ServerRegistry): BalancerServer[] {
+  const lb = config.loadBalancer;
+  const checked = lb.healthCheck !== undefined;
+  const servers = new Array<BalancerServer>(lb.servers.length);
+  for (let i = 0; i < servers.length; i++) {
+    const s = lb.servers[i]!;
+    servers[i] = { url: s.url, weight: s.weight, state: registry.acquire(name, s.url, checked) };
+  }
+  return servers;
 }

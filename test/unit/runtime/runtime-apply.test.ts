@@ -32,8 +32,17 @@ describe('Runtime.apply', () => {
     expect(rb.status).toBe('applied');
     expect(runtime.table.source).toBe(b);
     expect(runtime.table.version).toBe(1);
-    // A's servers were never acquired: only B's are known.
+    // A's servers were never acquired, and B's wait for their first reader.
+    expect(runtime.registry.states()).toEqual([]);
+    for (const service of runtime.table.services.values()) expect(service.servers).toHaveLength(1);
     expect(runtime.registry.states().map((s) => s.url)).toEqual(['http://10.2.0.0:80', 'http://10.2.0.1:80', 'http://10.2.0.2:80']);
+  });
+
+  it('with eager servers (the primary of workers), acquires the published table\'s servers at build time, and only those', async () => {
+    runtime = new Runtime(['web'], { maxIdleSockets: 1, idleTimeout: 1000 }, log, undefined, true);
+    const [ra, rb] = await Promise.all([runtime.apply(config('apply4', 3, 6)), runtime.apply(config('apply4', 3, 7))]);
+    expect([ra.status, rb.status]).toEqual(['superseded', 'applied']);
+    expect(runtime.registry.states().map((s) => s.url)).toEqual(['http://10.7.0.0:80', 'http://10.7.0.1:80', 'http://10.7.0.2:80']);
   });
 
   it('never publishes an older table after a newer one when a config overtakes a build under way', async () => {
