@@ -1,4 +1,5 @@
 import { allOf, anyOf, noneOf } from './compile.js';
+import { compileCommonRule } from './common-rule.js';
 import { hostsOfEither } from './hosts.js';
 import { hostFormsOf, hostMatcher, MATCHERS } from './matchers.js';
 import { parseRuleWith, type RuleBuilder } from './parser.js';
@@ -71,6 +72,8 @@ const compiling: RuleBuilder<Piece> = {
 };
 
 function compile(rule: string): CompiledRule {
+  const common = compileCommonRule(rule);
+  if (common) return common;
   const root = parseRuleWith(rule, compiling);
   return { hosts: root.hosts, rest: restOf(root) };
 }
