@@ -89,7 +89,7 @@ interface Round {
   readonly routerStatus: DeferredMap<string, ItemReport>;
   readonly serviceStatus: DeferredMap<string, ItemReport>;
   readonly errors: ConfigError[];
-  // Routers are checked against services once every provider is in (parallel arrays: no pair objects).
+  // Routers whose service is not in yet wait for every provider's (parallel arrays: no pair objects).
   readonly pendingRouters: Array<Known<RouterConfig>>;
   readonly pendingSnapshots: ProviderSnapshot[];
   readonly budget: PauseBudget;
@@ -168,7 +168,7 @@ function* serviceSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginO
 /** One snapshot's routers: valid ones wait for referenceSteps, which needs every provider's services. */
 function* routerSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginOf, routers: Readonly<Record<string, unknown>>): Steps<void> {
   const { provider } = snapshot;
-  const { budget, errors, routerStatus, pendingRouters, pendingSnapshots } = round;
+  const { budget, errors, routerStatus, routersOut, servicesOut, pendingRouters, pendingSnapshots } = round;
   for (const name of Object.keys(routers)) {
     if (budget.tick()) yield;
     const item = routers[name];
@@ -188,12 +188,18 @@ function* routerSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginOf
       routerCache.set(provider, name, item, known);
     }
     routerStatus.set(known.qualified, known);
-    pendingRouters.push(known);
-    pendingSnapshots.push(snapshot);
+    // Its service validated already (this provider's, or an earlier one's): live now. Else it
+    // waits for every provider's services (referenceSteps). One pass instead of two for the
+    // usual router: a 10,000-router load made 20,000 list entries just to look them up again.
+    if (servicesOut.has(known.config.service)) routersOut.set(known.qualified, known.config);
+    else {
+      pendingRouters.push(known);
+      pendingSnapshots.push(snapshot);
+    }
   }
 }
 
-/** References, checked once every provider is in: a router may name another provider's service. */
+/** References not resolved yet, checked once every provider is in: a router may name a later provider's service. */
 function* referenceSteps(round: Round): Steps<void> {
   const { errors, pendingRouters, pendingSnapshots, routersOut, routerStatus, servicesOut, serviceStatus } = round;
   for (let i = 0; i < pendingRouters.length; i++) {

@@ -28,6 +28,7 @@ export function* orderRoutes(
   previous: { routes: ReadonlyMap<string, Route>; services: ReadonlyMap<string, ServiceRuntime> } | undefined,
 ): Steps<ReadonlyMap<string, Route>> {
   const before = previous?.routes;
+  if (!before || before.size === 0) return yield* firstRoutes(routers, services);
   const added: Ranked[] = [];
   let kept = 0;
   let n = 0;
@@ -53,7 +54,7 @@ export function* orderRoutes(
       }
     }
     const sorted = yield* sortSteps(added, byPriority);
-    // A first load (nothing stays) takes the sorted list as it is: no generator step per route.
+    // Nothing stays (every router changed): the sorted list as it is, no generator step per route.
     ranked = stays.length === 0 ? sorted : merge(stays, sorted);
   }
 
@@ -83,6 +84,37 @@ function* routesFrom(ranked: Iterable<Ranked>, services: ReadonlyMap<string, Ser
     routes.set(r.name, { name: r.name, priority: r.priority, order, hosts, rest, service, config: r.config });
   }
   return routes.done();
+}
+
+/** A Route while its table is built: numbered once sorted. */
+type Draft = { -readonly [K in keyof Route]: Route[K] };
+
+/**
+ * A table's first routes (nothing before them to keep): each made at once, sorted by priority,
+ * then numbered in that order. The general path places a Ranked object per router first and
+ * makes its Route after the sort: 10,000 objects more in a first load, each copied twice by
+ * the young-generation GC while it lives (bench/RESULTS.md, "First load: servers acquired by
+ * their first reader, and the common rule read directly").
+ */
+function* firstRoutes(routers: ReadonlyMap<string, RouterConfig>, services: ReadonlyMap<string, ServiceRuntime>): Steps<ReadonlyMap<string, Route>> {
+  const made: Draft[] = [];
+  let n = 0;
+  for (const [name, config] of routers) {
+    if (++n % STEP === 0) yield;
+    const service = services.get(config.service);
+    if (!service) continue; // validation already disabled it
+    const { hosts, rest } = compiledRule(config.rule);
+    made.push({ name, priority: config.priority > 0 ? config.priority : config.rule.length, order: 0, hosts, rest, service, config });
+  }
+  const sorted = yield* sortSteps(made, byPriority);
+  const routes = new Map<string, Route>();
+  for (let i = 0; i < sorted.length; i++) {
+    if (i % STEP === STEP - 1) yield;
+    const route = sorted[i]!;
+    route.order = i;
+    routes.set(route.name, route);
+  }
+  return routes;
 }
 
 /**
