@@ -165,7 +165,7 @@ function* serviceSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginO
   }
 }
 
-/** One snapshot's routers: valid ones wait for referenceSteps, which needs every provider's services. */
+/** One snapshot's routers: a valid one goes live if its service is in, else waits for referenceSteps (every provider's services). */
 function* routerSteps(round: Round, snapshot: ProviderSnapshot, origin: OriginOf, routers: Readonly<Record<string, unknown>>): Steps<void> {
   const { provider } = snapshot;
   const { budget, errors, routerStatus, routersOut, servicesOut, pendingRouters, pendingSnapshots } = round;

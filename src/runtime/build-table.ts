@@ -117,7 +117,7 @@ function newServiceRuntime(name: string, config: ServiceConfig, registry: Server
   // list, servers of this name still draining (acquiring revives them, so their connections and
   // counts go on), or the caller (the primary of worker processes shares ejections by state).
   // A 10,000-service first load then acquires nothing: ~15 ms of its ~100 (bench/RESULTS.md,
-  // "First load: servers acquired by their first reader").
+  // "First load: servers acquired by their first reader, and the common rule read directly").
   if (!eager && lb.healthCheck === undefined && !cookie && !registry.hasDraining(name)) {
     return new ServiceRuntime(name, config, undefined, undefined, maker);
   }

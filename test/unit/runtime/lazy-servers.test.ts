@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localStats } from '../../../src/api/live-stats.js';
 import { serviceView } from '../../../src/api/service-view.js';
@@ -6,7 +5,9 @@ import type { ProviderSnapshot, ValidatedConfig } from '../../../src/config/dyna
 import { validateSnapshots } from '../../../src/config/validate.js';
 import { buildRoutingTable } from '../../../src/runtime/build-table.js';
 import type { RoutingTable } from '../../../src/runtime/routing-table.js';
-import { ServerRegistry } from '../../../src/runtime/server-registry.js';
+import type { ServerRegistry } from '../../../src/runtime/server-registry.js';
+import { captureLogs } from '../../helpers/log-capture.js';
+import { trackedRegistries } from '../../helpers/registries.js';
 
 // A new service's servers are acquired from the registry by their first reader (service-runtime.ts),
 // unless something needs their states at build time (build-table.ts, newServiceRuntime).
@@ -23,16 +24,9 @@ const validated = (provider: string, http: Http): ValidatedConfig => {
 const urls = (reg: ServerRegistry) => reg.states().map((s) => s.key);
 
 describe('servers acquired by their first reader', () => {
-  const registries: ServerRegistry[] = [];
-  const lines: Array<{ msg: string; server?: string }> = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
-  const registry = () => {
-    const r = new ServerRegistry({ maxIdleSockets: 1, idleTimeout: 1000 }, log);
-    registries.push(r);
-    return r;
-  };
+  const { log, lines } = captureLogs('info');
+  const registry = trackedRegistries(log);
   afterEach(() => {
-    for (const r of registries.splice(0)) r.destroy();
     lines.length = 0;
   });
   const build = (reg: ServerRegistry, provider: string, http: Http, previous?: RoutingTable, eagerServers?: boolean) =>

@@ -1,12 +1,12 @@
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProviderSnapshot, ValidatedConfig } from '../../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../../src/config/validate.js';
 import { buildRoutingTable, buildSteps } from '../../../src/runtime/build-table.js';
 import type { RoutingTable } from '../../../src/runtime/routing-table.js';
-import { ServerRegistry } from '../../../src/runtime/server-registry.js';
 import { SpareServices } from '../../../src/runtime/spare-services.js';
 import { runInSlices } from '../../../src/time-slices.js';
+import { trackedRegistries } from '../../helpers/registries.js';
 
 const log = pino({ level: 'silent' });
 const EPS = ['web', 'admin'];
@@ -32,15 +32,7 @@ function lookups(table: RoutingTable, hosts: string[]): Record<string, Array<str
 const order = (t: RoutingTable) => [...t.routes.values()].map((r) => [r.name, r.order, r.priority]);
 
 describe('table build reuse', () => {
-  const registries: ServerRegistry[] = [];
-  const registry = () => {
-    const r = new ServerRegistry({ maxIdleSockets: 1, idleTimeout: 1000 }, log);
-    registries.push(r);
-    return r;
-  };
-  afterEach(() => {
-    for (const r of registries.splice(0)) r.destroy();
-  });
+  const registry = trackedRegistries(log);
 
   it('keeps an unchanged service\'s runtime and continues its round robin exactly; a changed one gets a new runtime', () => {
     const a = svc(['http://10.0.0.1', 3], 'http://10.0.0.2', 'http://10.0.0.3');
