@@ -32,6 +32,14 @@ interface ProviderEntries<T> {
 export class ItemCache<T extends CacheEntry> {
   private readonly byProvider = new Map<string, ProviderEntries<T>>();
   private round = 0;
+  /**
+   * The last get that found nothing to give (a new or changed item), for the set that usually
+   * follows: it knows then whether the name's old entry counted as used this round without
+   * looking the name up again (in a 10,000-item Map each lookup is a cache miss in memory).
+   */
+  private missedName: string | undefined = undefined;
+  private missedIn: ProviderEntries<T> | undefined = undefined;
+  private missedUsed = false;
 
   /** Starts a validation round (a round that never ends — superseded — leaves no harm). */
   beginRound(): void {
@@ -41,9 +49,10 @@ export class ItemCache<T extends CacheEntry> {
   get(provider: string, name: string, item: unknown): T | undefined {
     const entries = this.byProvider.get(provider);
     const entry = entries?.items.get(name);
-    if (entry === undefined) return undefined;
+    this.missedName = undefined;
+    if (entry === undefined) return this.missed(name, entries, false);
     if (entry.item !== item) {
-      if (!sameData(entry.item, item)) return undefined;
+      if (!sameData(entry.item, item)) return this.missed(name, entries, entry.round === this.round);
       // Same content in a new object: remember the new one, so next time identity finds it.
       entry.item = item;
     }
@@ -59,12 +68,15 @@ export class ItemCache<T extends CacheEntry> {
   /** Records (or replaces) the entry for an item valid in this round; sets its `item` and `round`. */
   set(provider: string, name: string, item: unknown, entry: T): void {
     let entries = this.byProvider.get(provider);
+    // Right after get missed this name (entries undefined then and now: a new provider).
+    const afterMiss = name === this.missedName && entries === this.missedIn;
+    this.missedName = undefined;
     if (!entries) {
       entries = { items: new Map(), used: 0, round: this.round };
       this.byProvider.set(provider, entries);
     }
     // A replaced entry this round already used is counted once, not again.
-    const counted = entries.items.get(name)?.round === this.round;
+    const counted = afterMiss ? this.missedUsed : entries.items.get(name)?.round === this.round;
     entry.item = item;
     entry.round = this.round;
     if (!counted) this.countUsed(entries);
@@ -89,6 +101,13 @@ export class ItemCache<T extends CacheEntry> {
 
   clear(): void {
     this.byProvider.clear();
+  }
+
+  private missed(name: string, entries: ProviderEntries<T> | undefined, used: boolean): undefined {
+    this.missedName = name;
+    this.missedIn = entries;
+    this.missedUsed = used;
+    return undefined;
   }
 
   private touch(entries: ProviderEntries<T>, entry: T): void {

@@ -1,5 +1,6 @@
-import { routerSchema, type ParsedRouter } from './dynamic-schema.js';
+import { routerSchema } from './dynamic-schema.js';
 import { isPlainObject, isWholeNumber } from './plain-object.js';
+import { ValidRouter } from './valid-router.js';
 
 /**
  * The usual router, read without zod: a `rule` and a `service` (strings, trimmed as the schema
@@ -7,9 +8,9 @@ import { isPlainObject, isWholeNumber } from './plain-object.js';
  * `priority`, nothing else. Anything else gives undefined and zod parses the item as before.
  * Like plainLoadBalancer (load-balancer.ts), it saves zod's parse of every router of a big
  * first load; the default priority is zod's own (test/unit/config/plain-router.test.ts holds
- * the result equal to zod's).
+ * the result's fields equal to zod's).
  */
-export function plainRouter(item: unknown): ParsedRouter | undefined {
+export function plainRouter(item: unknown): ValidRouter | undefined {
   if (!isPlainObject(item)) return undefined;
   let rawRule: unknown;
   let rawService: unknown;
@@ -34,8 +35,8 @@ export function plainRouter(item: unknown): ParsedRouter | undefined {
     // A copy, as zod makes: the raw item stays as the provider gave it.
     list = (entryPoints as string[]).slice();
   }
-  // zod's key order.
-  return { entryPoints: list, rule, priority, service };
+  // zod's fields, in zod's key order.
+  return new ValidRouter(list, rule, priority, service);
 }
 
 let priority: number | undefined;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { objectList } from '../object-list.js';
-import { compiledRule, newRuleGeneration, RuleError } from '../rules/index.js';
+import { newRuleGeneration, RuleError } from '../rules/index.js';
 import { PauseBudget, runInSlices, runToEnd, type SlicedResult, type Steps } from '../time-slices.js';
 import type {
   ConfigError,
@@ -20,6 +20,7 @@ import { ItemCache, type CacheEntry } from './item-cache.js';
 import { loadBalancerOf, plainLoadBalancer } from './load-balancer.js';
 import { plainRouter } from './plain-router.js';
 import { qualify } from './qualify.js';
+import { ValidRouter } from './valid-router.js';
 import { dottedPath, issuesOf } from './zod-helpers.js';
 
 export interface ValidateOptions {
@@ -316,10 +317,14 @@ function validateRouter(
   // The usual router needs no zod (plain-router.ts); any other goes through the schema.
   let r = plainRouter(item);
   if (r) checkName('router', provider, name, qualified, origin, errors);
-  else r = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin, errors);
-  if (!r) return undefined;
+  else {
+    const data = parseItem('router', compiledItemSchemas().router, provider, name, qualified, item, origin, errors);
+    if (!data) return undefined;
+    r = new ValidRouter(data.entryPoints, data.rule, data.priority, data.service);
+  }
   try {
-    compiledRule(r.rule);
+    // Kept on the router for the table build (valid-router.ts).
+    r.compile();
   } catch (err) {
     if (!(err instanceof RuleError)) throw err;
     errors.push({ provider, item: labelOf('router', qualified), field: 'rule', message: `column ${err.column}: ${err.reason} in ${JSON.stringify(r.rule)}`, origin: origin(`${baseOf('router', name)}.rule`) });
@@ -332,7 +337,7 @@ function validateRouter(
   }
   // No entry points (the usual router: every entry point) as one shared list, not one per router.
   if (r.entryPoints.length === 0) r.entryPoints = EVERY_ENTRY_POINT;
-  // zod's output is a fresh object with these four fields in this order: kept, not copied.
+  // A fresh object with zod's four fields in zod's order (plainRouter's, or zod's output in one): kept, not copied.
   // The service's qualified name is the string validation already made for it (when it is this
   // provider's and known): one string per service, not one more per router, hashed once as a key.
   r.service = (!r.service.includes('@') && serviceCache.peek(provider, r.service)?.qualified) || qualify(r.service, provider);

@@ -72,14 +72,12 @@ const compiling: RuleBuilder<Piece> = {
 };
 
 function compile(rule: string): CompiledRule {
-  const common = compileCommonRule(rule);
-  if (common) return common;
   const root = parseRuleWith(rule, compiling);
   return { hosts: root.hosts, rest: restOf(root) };
 }
 
 /**
- * Compiled rules by text, in two generations: a lookup finds a rule made in this generation or
+ * Compiled rules other than the common shapes (compiledRule), by text, in two generations: a lookup finds a rule made in this generation or
  * the one before (and brings it into this one). Every validation round starts a generation
  * (newRuleGeneration), and so does every config a worker process receives (it validates
  * nothing), so the cache holds what the last two rounds used: the rules validation just
@@ -108,10 +106,18 @@ export function newRuleGeneration(): void {
 }
 
 /**
- * Parses and compiles a rule once per distinct text (see above): validation and the table
- * build that follows share the result. Throws RuleError exactly as parseRule would.
+ * A rule compiled: the common shapes read directly (common-rule.ts), any other parsed and
+ * compiled once per distinct text (see above), so that validation and the table build that
+ * follows share the result. Throws RuleError exactly as parseRule would.
+ *
+ * Common rules skip the cache: reading one directly costs less than the cache's lookup and
+ * insert into Maps of 10,000 strings (each a cache miss in memory; bench/RESULTS.md, "First
+ * load: where a warm load's time goes now"), and validation hands its result to the build
+ * (ValidRouter) rather than the build looking it up again.
  */
 export function compiledRule(rule: string): CompiledRule {
+  const common = compileCommonRule(rule);
+  if (common) return common;
   let hit = current.get(rule);
   if (hit === undefined) {
     hit = previous.get(rule);

@@ -1,5 +1,5 @@
 import type { RouterConfig } from '../config/dynamic-config.js';
-import { compiledRule } from '../rules/index.js';
+import { ValidRouter } from '../config/valid-router.js';
 import type { Steps } from '../time-slices.js';
 import { MapDraft } from './map-draft.js';
 import type { Route, ServiceRuntime } from './routing-table.js';
@@ -80,7 +80,7 @@ function* routesFrom(ranked: Iterable<Ranked>, services: ReadonlyMap<string, Ser
       continue;
     }
     // A route that only moved (another router came before it) keeps its compiled rule.
-    const { hosts, rest } = was && was.config.rule === r.config.rule ? was : compiledRule(r.config.rule);
+    const { hosts, rest } = was && was.config.rule === r.config.rule ? was : ValidRouter.compiledOf(r.config);
     routes.set(r.name, { name: r.name, priority: r.priority, order, hosts, rest, service, config: r.config });
   }
   return routes.done();
@@ -103,7 +103,7 @@ function* firstRoutes(routers: ReadonlyMap<string, RouterConfig>, services: Read
     if (++n % STEP === 0) yield;
     const service = services.get(config.service);
     if (!service) continue; // validation already disabled it
-    const { hosts, rest } = compiledRule(config.rule);
+    const { hosts, rest } = ValidRouter.compiledOf(config);
     made.push({ name, priority: config.priority > 0 ? config.priority : config.rule.length, order: 0, hosts, rest, service, config });
   }
   const sorted = yield* sortSteps(made, byPriority);

@@ -79,24 +79,34 @@ describe('validation reuse across reloads', () => {
 
 describe('compiled rule cache', () => {
   it('compiles a rule text once and rethrows its error every time', () => {
-    expect(compiledRule('Host(`cache.example`)')).toBe(compiledRule('Host(`cache.example`)'));
-    expect(compiledRule('Host(`cache.example`)').hosts).toEqual(['cache.example']);
+    const rule = 'Host(`cache.example`) && Method(`GET`)';
+    expect(compiledRule(rule)).toBe(compiledRule(rule));
+    expect(compiledRule(rule).hosts).toEqual(['cache.example']);
     for (let i = 0; i < 2; i++) expect(() => compiledRule('Host(`x`) &&')).toThrow(RuleError);
+  });
+
+  it('reads the common rules directly, without caching them', () => {
+    const before = cachedRuleCount();
+    for (const rule of ['Host(`direct.example`)', 'Host(`direct.example`) && PathPrefix(`/api`)']) {
+      expect(compiledRule(rule)).not.toBe(compiledRule(rule));
+      expect(compiledRule(rule)).toEqual(compiledRule(rule));
+    }
+    expect(cachedRuleCount()).toBe(before);
   });
 
   it('keeps a rule for the build after the validation that parsed it, and lets go of rules two rounds unused', () => {
     const routers = (round: number): Record<string, unknown> =>
-      Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, { rule: `Host(\`h${i}.churn${round}.example\`)`, service: 's' }]));
+      Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, { rule: `Host(\`h${i}.churn${round}.example\`) && Method(\`GET\`)`, service: 's' }]));
     const services = { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } };
     const seen: CompiledRule[] = [];
     for (let round = 0; round < 20; round++) {
       validateSnapshots([snap({ routers: routers(round), services })], EPS);
       // What the table build of this round looks up: the very objects validation made.
-      seen.push(compiledRule(`Host(\`h0.churn${round}.example\`)`));
-      expect(compiledRule(`Host(\`h0.churn${round}.example\`)`)).toBe(seen[round]);
+      seen.push(compiledRule(`Host(\`h0.churn${round}.example\`) && Method(\`GET\`)`));
+      expect(compiledRule(`Host(\`h0.churn${round}.example\`) && Method(\`GET\`)`)).toBe(seen[round]);
       expect(cachedRuleCount(), `round ${round}`).toBeLessThanOrEqual(2 * 50);
     }
     // Two rounds on, round 0's rules are gone: asking again compiles a new object.
-    expect(compiledRule('Host(`h0.churn0.example`)')).not.toBe(seen[0]);
+    expect(compiledRule('Host(`h0.churn0.example`) && Method(`GET`)')).not.toBe(seen[0]);
   });
 });
