@@ -4,8 +4,10 @@ import type { RouterConfig } from './dynamic-config.js';
 /**
  * A router as validation makes it: the four RouterConfig fields (in zod's key order), plus the
  * rule validation compiled to check it, kept for the table build that follows. Without it the
- * build compiled the rule again, or looked it up in the rule cache: ~3 ms of a 10,000-router
- * first load (bench/RESULTS.md, "First load: the rule handed from validation to the build").
+ * build would compile every common rule again (they skip the rule cache, rule-cache.ts), or
+ * look the others up in it: ~3 ms of a 10,000-router first load (bench/RESULTS.md, "First
+ * load: where a warm load's time goes now", and "First load: the rule handed from validation
+ * to the build").
  *
  * The compiled rule is a private field, so nothing that reads a config sees it: JSON (the
  * admin API), spreads, structured clones (configs shipped to worker processes arrive without

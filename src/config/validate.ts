@@ -337,7 +337,7 @@ function validateRouter(
   }
   // No entry points (the usual router: every entry point) as one shared list, not one per router.
   if (r.entryPoints.length === 0) r.entryPoints = EVERY_ENTRY_POINT;
-  // A fresh object with zod's four fields in zod's order (plainRouter's, or zod's output in one): kept, not copied.
+  // A fresh ValidRouter (plainRouter's, or made of zod's output): kept as the validated router, not copied.
   // The service's qualified name is the string validation already made for it (when it is this
   // provider's and known): one string per service, not one more per router, hashed once as a key.
   r.service = (!r.service.includes('@') && serviceCache.peek(provider, r.service)?.qualified) || qualify(r.service, provider);

@@ -77,8 +77,8 @@ function compile(rule: string): CompiledRule {
 }
 
 /**
- * Compiled rules other than the common shapes (compiledRule), by text, in two generations: a lookup finds a rule made in this generation or
- * the one before (and brings it into this one). Every validation round starts a generation
+ * Compiled rules other than the common shapes (see compiledRule), by text, in two generations:
+ * a lookup finds a rule made in this generation or the one before (and brings it into this one). Every validation round starts a generation
  * (newRuleGeneration), and so does every config a worker process receives (it validates
  * nothing), so the cache holds what the last two rounds used: the rules validation just
  * parsed, for the table build that follows, and rules shared by several routers. It need not
