@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ProviderSnapshot } from '../../../src/config/dynamic-config.js';
 import { validateSnapshots } from '../../../src/config/validate.js';
+import { plainRouter } from '../../../src/config/plain-router.js';
 import { ValidRouter } from '../../../src/config/valid-router.js';
 import { buildRoutingTable } from '../../../src/runtime/build-table.js';
 import { trackedRegistries } from '../../helpers/registries.js';
@@ -10,8 +11,8 @@ const EPS = ['web'];
 const http = {
   routers: {
     plain: { rule: 'Host(`plain.example`) && PathPrefix(`/api`)', service: 's' },
-    // Not the usual router (a field only zod reads: priority as zod defaults it is the same path).
-    general: { rule: 'Host(`general.example`) && Method(`GET`)', service: 's', entryPoints: ['web'], priority: 5 },
+    // Through zod (a priority written as a string, as KV stores give it), and a rule for the parser.
+    general: { rule: 'Host(`general.example`) && Method(`GET`)', service: 's', entryPoints: ['web'], priority: '5' },
   },
   services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } },
 };
@@ -21,6 +22,9 @@ describe('ValidRouter (the rule validation compiled, handed to the build)', () =
   const registry = trackedRegistries(pino({ level: 'silent' }));
 
   it('is what validation gives, and the table build uses the rule validation compiled', () => {
+    // Both ways of reading a router: without zod (plainRouter) and through zod.
+    expect(plainRouter(http.routers.plain)).toBeDefined();
+    expect(plainRouter(http.routers.general)).toBeUndefined();
     const v = validated();
     expect(v.errors).toEqual([]);
     const table = buildRoutingTable(v, registry(), { version: 1, entryPoints: EPS });
