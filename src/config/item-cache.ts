@@ -33,13 +33,13 @@ export class ItemCache<T extends CacheEntry> {
   private readonly byProvider = new Map<string, ProviderEntries<T>>();
   private round = 0;
   /**
-   * The last get that found nothing to give (a new or changed item), for the set that usually
-   * follows: it knows then whether the name's old entry counted as used this round without
-   * looking the name up again (in a 10,000-item Map each lookup is a cache miss in memory).
+   * The last get that found nothing to give (a new or changed item): the name, its provider's
+   * entries and the name's old entry, if any. The set that usually follows then needs no second
+   * lookup of the name (in a 10,000-item Map each lookup is a cache miss in memory).
    */
   private missedName: string | undefined = undefined;
   private missedIn: ProviderEntries<T> | undefined = undefined;
-  private missedUsed = false;
+  private missedEntry: T | undefined = undefined;
 
   /** Starts a validation round (a round that never ends — superseded — leaves no harm). */
   beginRound(): void {
@@ -50,9 +50,9 @@ export class ItemCache<T extends CacheEntry> {
     const entries = this.byProvider.get(provider);
     const entry = entries?.items.get(name);
     this.missedName = undefined;
-    if (entry === undefined) return this.missed(name, entries, false);
+    if (entry === undefined) return this.missed(name, entries, undefined);
     if (entry.item !== item) {
-      if (!sameData(entry.item, item)) return this.missed(name, entries, entry.round === this.round);
+      if (!sameData(entry.item, item)) return this.missed(name, entries, entry);
       // Same content in a new object: remember the new one, so next time identity finds it.
       entry.item = item;
     }
@@ -76,7 +76,7 @@ export class ItemCache<T extends CacheEntry> {
       this.byProvider.set(provider, entries);
     }
     // A replaced entry this round already used is counted once, not again.
-    const counted = afterMiss ? this.missedUsed : entries.items.get(name)?.round === this.round;
+    const counted = (afterMiss ? this.missedEntry : entries.items.get(name))?.round === this.round;
     entry.item = item;
     entry.round = this.round;
     if (!counted) this.countUsed(entries);
@@ -103,10 +103,10 @@ export class ItemCache<T extends CacheEntry> {
     this.byProvider.clear();
   }
 
-  private missed(name: string, entries: ProviderEntries<T> | undefined, used: boolean): undefined {
+  private missed(name: string, entries: ProviderEntries<T> | undefined, entry: T | undefined): undefined {
     this.missedName = name;
     this.missedIn = entries;
-    this.missedUsed = used;
+    this.missedEntry = entry;
     return undefined;
   }
 

@@ -78,13 +78,14 @@ function compile(rule: string): CompiledRule {
 
 /**
  * Compiled rules other than the common shapes (see compiledRule), by text, in two generations:
- * a lookup finds a rule made in this generation or the one before (and brings it into this one). Every validation round starts a generation
- * (newRuleGeneration), and so does every config a worker process receives (it validates
- * nothing), so the cache holds what the last two rounds used: the rules validation just
- * parsed, for the table build that follows, and rules shared by several routers. It need not
- * hold more: a route that stays, or only moves, keeps its compiled rule (route-order.ts), and
- * an unchanged router is not validated again. Before, every distinct rule ever seen stayed
- * until 100,000 of them (~490 B each) were cached.
+ * a lookup finds a rule made in this generation or the one before (and brings it into this
+ * one). Every validation round starts a generation (newRuleGeneration), and so does every
+ * config a worker process receives (it validates nothing), so the cache holds what the last two
+ * rounds used: rules shared by several routers, and the rules a worker's build compiles (the
+ * table build after a validation takes each router's rule from the router, ValidRouter). It
+ * need not hold more: a route that stays, or only moves, keeps its compiled rule
+ * (route-order.ts), and an unchanged router is not validated again. Before, every distinct rule
+ * ever seen stayed until 100,000 of them (~490 B each) were cached.
  */
 let current = new Map<string, CompiledRule | RuleError>();
 let previous = new Map<string, CompiledRule | RuleError>();
