@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AccessLog } from './access-log/access-log.js';
 import type { StaticConfig } from './config/static-config.js';
@@ -39,13 +39,28 @@ export class DataPlane {
     }
   }
 
-  /** Opens every entry point, in config order (workers must agree on the order: see cluster/). */
+  /** Binds every entry point, in config order (one process; with workers the primary binds them: serveHanded). */
   async listen(): Promise<void> {
     this.accessLog?.open();
     for (const ep of this.entryPoints.values()) {
       const addr = await ep.listen();
       this.log.info({ entryPoint: ep.name, address: `${addr.address}:${addr.port}` }, 'entry point listening');
     }
+  }
+
+  /**
+   * A worker's start: the primary owns the listeners and hands connections over (`adopt`), so
+   * there is nothing to bind; only the access log opens.
+   */
+  serveHanded(): void {
+    this.accessLog?.open();
+  }
+
+  /** A connection the primary accepted for `entryPoint` (a worker's; see src/cluster/). */
+  adopt(entryPoint: string, socket: Socket): void {
+    const ep = this.entryPoints.get(entryPoint);
+    if (ep) ep.adopt(socket);
+    else socket.destroy();
   }
 
   /** The access log opens its file again (logrotate moved it). */
@@ -57,15 +72,6 @@ export class DataPlane {
     const ep = this.entryPoints.get(entryPoint);
     if (!ep) throw new Error(`no entry point ${entryPoint}`);
     return ep.address();
-  }
-
-  addresses(): Record<string, { address: string; port: number }> {
-    const out: Record<string, { address: string; port: number }> = {};
-    for (const [name, ep] of this.entryPoints) {
-      const { address, port } = ep.address();
-      out[name] = { address, port };
-    }
-    return out;
   }
 
   /** Graceful stop: drain, then finish. */

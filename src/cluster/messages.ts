@@ -9,14 +9,19 @@ import type { ConfigPatch } from './config-patch.js';
  * the order the primary produced them.
  */
 
+/** How often at most a worker reports its connections (the primary balances new ones by them). */
+export const CONNECTION_REPORT_MS = 10;
+
 export type ToWorker =
   /** First message: everything a worker needs to build its data plane. */
   | { type: 'init'; config: StaticConfig }
   /** A new dynamic config, as changes against the previous one the worker received. */
   | { type: 'config'; version: number; patch: ConfigPatch }
   | { type: 'health'; verdicts: HealthVerdict[] }
-  /** Open the entry points (sent once the first config and health are in). */
-  | { type: 'listen' }
+  /** Take connections (sent once the first config and health are in): answer `serving`. */
+  | { type: 'serve' }
+  /** A client connection accepted by the primary for entry point `entryPoint`: the socket is the message's handle. */
+  | { type: 'connection'; entryPoint: string }
   /** Graceful stop, step 1: stop accepting, finish HTTP in flight (graceTimeout); answer `drained`. */
   | { type: 'drain' }
   /**
@@ -32,11 +37,14 @@ export type ToWorker =
 export type FromWorker =
   /** The worker listens for messages: the primary may send `init`. */
   | { type: 'ready' }
-  | { type: 'listening'; addresses: Record<string, { address: string; port: number }> }
+  /** The worker has its table and takes connections. */
+  | { type: 'serving' }
+  /** The connections it was handed: sent when they change, at most every CONNECTION_REPORT_MS. */
+  | { type: 'connections'; received: number; open: number }
   /** The worker's current table is built from the config of this version. */
   | { type: 'applied'; version: number }
   | { type: 'drained' }
-  /** Start-up failed (e.g. the port is taken); the primary reports it and stops. */
+  /** Start-up failed (e.g. the access log cannot be opened); the primary reports it and stops. */
   | { type: 'failed'; code: string | undefined; message: string; address?: string; port?: number }
   | { type: 'stats'; id: number; stats: LiveStats }
   /** This worker's traffic ejected a server (passive health check). */

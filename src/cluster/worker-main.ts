@@ -1,5 +1,6 @@
 // Entry of a worker process (`workers: N`): a data plane fed by the primary over IPC.
 import cluster from 'node:cluster';
+import type { Socket } from 'node:net';
 import { localStats } from '../api/live-stats.js';
 import { emptyStatus, type DynamicConfig } from '../config/dynamic-config.js';
 import { DataPlane } from '../data-plane.js';
@@ -8,7 +9,7 @@ import { newRuleGeneration } from '../rules/index.js';
 import { Runtime } from '../runtime/runtime.js';
 import { upstreamOptionsOf } from '../runtime/upstream-pool.js';
 import { applyPatch } from './config-patch.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import { CONNECTION_REPORT_MS, type FromWorker, type ToWorker } from './messages.js';
 
 if (!cluster.isWorker) {
   process.stderr.write('switchyard: worker-main is started by the primary process (workers: N), not by hand\n');
@@ -19,11 +20,14 @@ let plane: DataPlane | undefined;
 let current: DynamicConfig | undefined;
 /** The newest config version asked for; an older build finishing late is not acknowledged. */
 let wanted = 0;
-/** The latest table build: `listen` waits for it so the first request finds a table. */
+/** The latest table build: `serve` waits for it so the first request finds a table. */
 let building: Promise<unknown> = Promise.resolve();
 let stopping: Promise<void> | undefined;
-/** The entry points listen: before that there is nothing to drain. */
-let listening = false;
+/** Takes connections: before that there is nothing to drain. */
+let serving = false;
+/** The connections the primary handed over, for its choice of worker (FromWorker 'connections'). */
+const connections = { received: 0, open: 0 };
+let reportTimer: NodeJS.Timeout | undefined;
 
 function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg);
@@ -31,7 +35,27 @@ function send(msg: FromWorker): void {
 
 const NO_STATUS = emptyStatus();
 
-function handle(msg: ToWorker): void {
+function reportConnections(): void {
+  reportTimer ??= setTimeout(() => {
+    reportTimer = undefined;
+    send({ type: 'connections', ...connections });
+  }, CONNECTION_REPORT_MS);
+}
+
+function adopt(entryPoint: string, socket: Socket | undefined): void {
+  if (!socket) return;
+  connections.received++;
+  connections.open++;
+  socket.once('close', () => {
+    connections.open--;
+    reportConnections();
+  });
+  reportConnections();
+  // Handed over while this worker was stopping (or before it served): EntryPoint refuses it.
+  plane!.adopt(entryPoint, socket);
+}
+
+function handle(msg: ToWorker, socket: Socket | undefined): void {
   switch (msg.type) {
     case 'init': {
       const config = msg.config;
@@ -61,13 +85,13 @@ function handle(msg: ToWorker): void {
     case 'health':
       for (const verdict of msg.verdicts) plane!.runtime.registry.applyRemoteHealth(verdict);
       return;
-    case 'listen':
+    case 'serve':
       void building
-        .then(() => plane!.listen())
+        .then(() => plane!.serveHanded())
         .then(
           () => {
-            listening = true;
-            send({ type: 'listening', addresses: plane!.addresses() });
+            serving = true;
+            send({ type: 'serving' });
           },
           (err: NodeJS.ErrnoException & { address?: string; port?: number }) => {
             send({ type: 'failed', code: err.code, message: err.message, address: err.address, port: err.port });
@@ -75,10 +99,12 @@ function handle(msg: ToWorker): void {
           },
         );
       return;
+    case 'connection':
+      adopt(msg.entryPoint, socket);
+      return;
     case 'drain':
-      // Closing a server whose listen is still pending crashes Node's cluster child (v20), and
-      // there is nothing to drain yet: just go.
-      if (!listening) process.exit(0);
+      // Not serving yet: there is nothing to drain, just go.
+      if (!serving) process.exit(0);
       void plane!.drain().then(() => send({ type: 'drained' }));
       return;
     case 'finish':
@@ -98,7 +124,7 @@ function handle(msg: ToWorker): void {
 /** Graceful (after `drain`, or alone): finish in-flight requests, close WebSockets with 1001, exit. */
 function stop(): Promise<void> {
   stopping ??= (async () => {
-    if (!listening) process.exit(0);
+    if (!serving) process.exit(0);
     await plane?.stop();
     plane?.runtime.close();
     plane?.runtime.registry.destroy();
@@ -107,7 +133,7 @@ function stop(): Promise<void> {
   return stopping;
 }
 
-process.on('message', (msg: ToWorker) => handle(msg));
+process.on('message', (msg: ToWorker, socket: Socket | undefined) => handle(msg, socket));
 // A terminal's Ctrl-C reaches the whole process group: the primary coordinates the shutdown.
 process.on('SIGINT', () => undefined);
 // Stopped on its own (an operator, a supervisor): stop gracefully; the primary starts a new one.

@@ -1,10 +1,12 @@
 import cluster, { type ClusterSettings, type Worker } from 'node:cluster';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { mergeStats, type LiveStats } from '../api/live-stats.js';
 import { emptyConfig, type DynamicConfig } from '../config/dynamic-config.js';
 import type { StaticConfig } from '../config/static-config.js';
 import type { HealthVerdict } from '../runtime/server-state.js';
 import { diffConfig, type ConfigPatch } from './config-patch.js';
+import { ConnectionDispatcher } from './connection-dispatcher.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 export interface WorkerPoolOptions {
@@ -30,7 +32,7 @@ interface Slot {
   restarts: number[];
 }
 
-/** A worker start failed before it listened (e.g. its port is taken); fields as on a listen error. */
+/** A worker start failed before it served (e.g. its access log cannot be opened); fields as on a listen error. */
 export class WorkerStartError extends Error {
   constructor(
     message: string,
@@ -47,13 +49,15 @@ const RESTART_WINDOW_MS = 60_000;
 const STOP_MARGIN_MS = 5_000;
 
 /**
- * The primary's side of `workers: N`: forks the worker processes (node:cluster; the primary
- * owns the listening sockets and hands each new connection to a worker in turn), sends each
- * the static config, then every dynamic config as a patch and every health verdict, restarts
- * a worker that dies, and stops them gracefully.
+ * The primary's side of `workers: N`: binds the entry points and hands each new connection to
+ * the worker with the fewest open connections (ConnectionDispatcher), forks the worker
+ * processes (node:cluster, for fork and IPC only), sends each the static config, then every
+ * dynamic config as a patch and every health verdict, restarts a worker that dies, and stops
+ * them gracefully.
  */
 export class WorkerPool {
   private readonly slots: Slot[];
+  private readonly dispatcher: ConnectionDispatcher;
   private shipped: DynamicConfig | undefined;
   private version = 0;
   /** All workers listened once: from now on a worker that dies is replaced. */
@@ -67,12 +71,18 @@ export class WorkerPool {
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.slots = Array.from({ length: options.count }, (_, i) => ({ id: i + 1, worker: undefined, initialized: false, applied: 0, restarts: [] }));
+    this.dispatcher = new ConnectionDispatcher(options.config, (id, entryPoint, socket, done) => this.handOff(id, entryPoint, socket, done), options.log);
   }
 
-  /** Forks every worker with `config` and resolves once all of them listen. */
+  /**
+   * Binds the entry points (a taken port fails here, before any worker exists), then forks
+   * every worker with `config`; resolves once all of them serve. A connection that arrives in
+   * between waits for the first worker that serves.
+   */
   async start(config: DynamicConfig, version: number): Promise<void> {
     this.shipped = config;
     this.version = version;
+    this.addressList = await this.dispatcher.listen();
     // 'advanced' = structured clone: configs cross as they are, without a JSON round trip.
     cluster.setupPrimary({ exec: this.options.exec, serialization: 'advanced' } as ClusterSettings);
     await Promise.all(this.slots.map((slot) => this.spawn(slot)));
@@ -129,7 +139,12 @@ export class WorkerPool {
     return mergeStats((await Promise.all(replies)).filter((s): s is LiveStats => s !== undefined));
   }
 
-  /** Where entry point `name` listens (the same socket for every worker). */
+  /** Each worker's open client connections, as the primary counts them (worker id → count). */
+  openConnections(): Map<number, number> {
+    return this.dispatcher.openByWorker();
+  }
+
+  /** Where entry point `name` listens (the primary's socket). */
   address(name: string): { address: string; port: number } {
     const a = this.addressList?.[name];
     if (!a) throw new Error(`no entry point ${name}`);
@@ -151,6 +166,7 @@ export class WorkerPool {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.dispatcher.close();
     const grace = Math.max(...Object.values(this.options.config.entryPoints).map((ep) => ep.transport.lifeCycle.graceTimeout));
     const live = this.slots.flatMap((slot) => (slot.worker && !slot.worker.isDead() ? [{ slot, worker: slot.worker }] : []));
     const exits = live.map(({ worker }) => new Promise<void>((resolve) => worker.once('exit', () => resolve())));
@@ -162,12 +178,15 @@ export class WorkerPool {
       }
     }, grace + STOP_MARGIN_MS);
     await Promise.all(
-      live.map(({ slot }, i) => {
+      live.map(({ slot, worker }, i) => {
         const drained = new Promise<void>((resolve) => {
           this.onDrained.set(slot, resolve);
           void exits[i]!.then(resolve);
         });
-        this.send(slot, { type: 'drain' });
+        // A worker still starting (a replacement) may not listen for messages yet, and a message
+        // sent before it does is lost; it has no connection either: it just stops.
+        if (slot.initialized) this.send(slot, { type: 'drain' });
+        else worker.process.kill('SIGTERM');
         return drained;
       }),
     );
@@ -196,9 +215,12 @@ export class WorkerPool {
           case 'drained':
             this.onDrained.get(slot)?.();
             break;
-          case 'listening':
-            this.addressList ??= msg.addresses;
+          case 'serving':
+            if (!this.stopping) this.dispatcher.addWorker(slot.id);
             resolve();
+            break;
+          case 'connections':
+            this.dispatcher.report(slot.id, msg);
             break;
           case 'failed':
             reject(new WorkerStartError(msg.message, msg.code, msg.address, msg.port));
@@ -218,13 +240,13 @@ export class WorkerPool {
     });
   }
 
-  /** The worker listens for messages: static config, the whole current config, health, listen. */
+  /** The worker listens for messages: static config, the whole current config, health, serve. */
   private initialize(slot: Slot): void {
     this.send(slot, { type: 'init', config: this.options.config });
     const patch: ConfigPatch = diffConfig(undefined, this.shipped ?? emptyConfig());
     this.send(slot, { type: 'config', version: this.version, patch });
     this.send(slot, { type: 'health', verdicts: this.options.healthSnapshot() });
-    this.send(slot, { type: 'listen' });
+    this.send(slot, { type: 'serve' });
     slot.initialized = true;
   }
 
@@ -232,6 +254,7 @@ export class WorkerPool {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     slot.initialized = false;
+    this.dispatcher.removeWorker(slot.id);
     if (this.stopping || !this.running) return;
     const now = Date.now();
     slot.restarts = slot.restarts.filter((t) => t > now - RESTART_WINDOW_MS);
@@ -243,6 +266,15 @@ export class WorkerPool {
       if (this.stopping) return;
       this.spawn(slot).catch((err: Error) => this.options.log.error({ worker: slot.id, err: err.message }, 'restarted worker failed to start'));
     }, delay).unref();
+  }
+
+  private handOff(id: number, entryPoint: string, socket: Socket, done: (err: Error | null) => void): void {
+    const worker = this.slots[id - 1]?.worker;
+    if (!worker?.isConnected()) {
+      socket.destroy();
+      return;
+    }
+    worker.send({ type: 'connection', entryPoint } satisfies ToWorker, socket, done);
   }
 
   private send(slot: Slot, msg: ToWorker): void {

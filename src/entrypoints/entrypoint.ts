@@ -62,6 +62,15 @@ export class EntryPoint implements ConnectionOwner {
   }
 
   /**
+   * A connection accepted elsewhere (the primary of workers, src/cluster/), as if this
+   * listener had accepted it: half-open like the listener's own.
+   */
+  adopt(socket: Socket): void {
+    socket.allowHalfOpen = true;
+    this.accept(socket);
+  }
+
+  /**
    * Shutdown, step 1: stop accepting. Connections that are idle now, or become idle after their
    * current response, are closed rather than left to the client's keep-alive.
    */

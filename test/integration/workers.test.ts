@@ -9,11 +9,13 @@ import { request } from '../helpers/http-client.js';
 import { openWs, Resources, wsRoundTrip } from '../helpers/proxy-harness.js';
 import { singleService, startSwitchyard, type TestSwitchyard } from '../helpers/switchyard.js';
 import { waitFor } from '../helpers/wait.js';
+import type { WorkerPool } from '../../src/cluster/worker-pool.js';
 
 /**
- * `workers: 2`: this test process is the primary (providers, health checks, API) and forks two
- * worker processes from dist/ that serve the traffic. The primary's cluster module hands each
- * new connection to the workers in turn, so fresh connections reach both.
+ * `workers: 2`: this test process is the primary (providers, health checks, API, the listening
+ * sockets) and forks two worker processes from dist/ that serve the traffic. The primary hands
+ * each new connection to the worker with the fewest open ones, ties in turn, so fresh
+ * connections reach both.
  */
 
 const res = new Resources();
@@ -22,6 +24,8 @@ afterEach(() => res.closeAll());
 async function twoWorkers(dynamic: object, extra: Record<string, unknown> = {}): Promise<TestSwitchyard> {
   return res.add(await startSwitchyard({ api: true, static: { workers: 2, ...extra }, dynamic: { 'app.yaml': dynamic } }));
 }
+
+const pool = (sy: TestSwitchyard): WorkerPool => sy.app.workers!;
 
 const liveWorkers = (): number[] => Object.values(cluster.workers ?? {}).flatMap((w) => (w && !w.isDead() ? [w.process.pid!] : []));
 
@@ -50,10 +54,6 @@ describe('workers', () => {
     await waitFor(() => sy.version() > version, 'both workers to apply the new config');
     const closed = sockets.map(() => false);
     sockets.forEach((ws, i) => ws.once('close', () => (closed[i] = true)));
-    const relistened: number[] = [];
-    const onListening = (_w: unknown, address: { port: number }): number => relistened.push(address.port);
-    cluster.on('listening', onListening);
-    res.add({ close: async () => void cluster.off('listening', onListening) });
     const [victim] = liveWorkers();
     process.kill(victim!, 'SIGKILL');
 
@@ -62,11 +62,35 @@ describe('workers', () => {
     const survivor = sockets[closed.indexOf(false)]!;
     expect(await wsRoundTrip(survivor, 'still')).toBe('a:still');
 
-    // The replacement listens on the same socket, and starts with the config current now, not
-    // the one at start-up: with both workers taking connections in turn, all six answers are b.
-    await waitFor(() => relistened.length === 1, 'a replacement worker to listen');
-    expect(relistened).toEqual([sy.port]);
+    // The replacement takes connections again, and starts with the config current now, not
+    // the one at start-up. It holds none and the survivor holds one (its WebSocket), so the
+    // next connection goes to the replacement: its answer is b.
+    await waitFor(() => liveWorkers().length === 2 && pool(sy).openConnections().size === 2, 'a replacement worker to take connections');
+    const { ws: third } = await openWs(wsUrl);
+    res.add({ close: async () => void third.terminate() });
+    expect(await wsRoundTrip(third, 'new')).toBe('b:new');
+    expect([...pool(sy).openConnections().values()]).toEqual([1, 1]);
     expect(await fresh(sy.url, 6)).toEqual(Array(6).fill('b'));
+  });
+
+  it('a burst of connections splits evenly over the workers', async () => {
+    // What a client pool (wrk -c64, a browser's six) does: open many connections at once.
+    // node:cluster's own hand-out split such bursts 25/39, even 18/46.
+    const a = res.add(await startBackend('a'));
+    const sy = await twoWorkers(singleService([a.url]));
+    const wsUrl = sy.url.replace('http:', 'ws:');
+    const opened = await Promise.all(Array.from({ length: 20 }, () => openWs(wsUrl)));
+    const sockets = opened.map((o) => res.add({ close: async () => o.ws.terminate(), ws: o.ws }).ws);
+    for (const ws of sockets) expect(await wsRoundTrip(ws, 'hi')).toBe('a:hi');
+    expect(a.webSockets).toBe(20);
+
+    // Seen from outside: killing one worker breaks exactly its half.
+    let closed = 0;
+    for (const ws of sockets) ws.once('close', () => closed++);
+    process.kill(liveWorkers()[0]!, 'SIGKILL');
+    await waitFor(() => closed >= 10, 'the dead worker\'s WebSockets to close');
+    await waitFor(() => a.webSockets === 10, 'the backend to see them go');
+    expect(closed).toBe(10);
   });
 
   it('health is checked once, in the primary, and every worker follows it', async () => {
@@ -135,6 +159,24 @@ describe('workers', () => {
     a.release();
     expect((await reply).status).toBe(200);
     await stopped;
+    expect(liveWorkers()).toHaveLength(0);
+  });
+
+  it('stopping while a replacement worker starts stops it too, without waiting for it', async () => {
+    const a = res.add(await startBackend('a'));
+    const sy = await startSwitchyard({ static: { workers: 2 }, dynamic: { 'app.yaml': singleService([a.url]) } });
+    const exits: Array<string | null> = [];
+    const onExit = (_w: unknown, _code: number, signal: string | null): number => exits.push(signal);
+    cluster.on('exit', onExit);
+    res.add({ close: async () => void cluster.off('exit', onExit) });
+    const forked = new Promise<void>((resolve) => cluster.once('fork', () => resolve()));
+    process.kill(liveWorkers()[0]!, 'SIGKILL');
+    await forked;
+    // The replacement may not even listen for messages yet: a drain request would be lost on
+    // it, and the stop would wait for it until the kill deadline (graceTimeout + 5 s).
+    await sy.close();
+    expect(exits).toHaveLength(3);
+    expect(exits.filter((signal) => signal === 'SIGKILL')).toHaveLength(1); // the one the test killed
     expect(liveWorkers()).toHaveLength(0);
   });
 
