@@ -9,9 +9,6 @@ import type { ConfigPatch } from './config-patch.js';
  * the order the primary produced them.
  */
 
-/** How often at most a worker reports its connections (the primary balances new ones by them). */
-export const CONNECTION_REPORT_MS = 10;
-
 export type ToWorker =
   /** First message: everything a worker needs to build its data plane. */
   | { type: 'init'; config: StaticConfig }
@@ -39,7 +36,7 @@ export type FromWorker =
   | { type: 'ready' }
   /** The worker has its table and takes connections. */
   | { type: 'serving' }
-  /** The connections it was handed: sent when they change, at most every CONNECTION_REPORT_MS. */
+  /** The connections it was handed: sent when one of them closed, at most once a millisecond. */
   | { type: 'connections'; received: number; open: number }
   /** The worker's current table is built from the config of this version. */
   | { type: 'applied'; version: number }

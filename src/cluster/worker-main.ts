@@ -9,7 +9,7 @@ import { newRuleGeneration } from '../rules/index.js';
 import { Runtime } from '../runtime/runtime.js';
 import { upstreamOptionsOf } from '../runtime/upstream-pool.js';
 import { applyPatch } from './config-patch.js';
-import { CONNECTION_REPORT_MS, type FromWorker, type ToWorker } from './messages.js';
+import type { FromWorker, ToWorker } from './messages.js';
 
 if (!cluster.isWorker) {
   process.stderr.write('switchyard: worker-main is started by the primary process (workers: N), not by hand\n');
@@ -27,7 +27,7 @@ let stopping: Promise<void> | undefined;
 let serving = false;
 /** The connections the primary handed over, for its choice of worker (FromWorker 'connections'). */
 const connections = { received: 0, open: 0 };
-let reportTimer: NodeJS.Timeout | undefined;
+let reportPending = false;
 
 function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg);
@@ -35,22 +35,31 @@ function send(msg: FromWorker): void {
 
 const NO_STATUS = emptyStatus();
 
+/**
+ * At most one report per millisecond: fresh enough that a client closing its whole pool and
+ * opening a new one at once finds both workers' closes counted (with a 10 ms timer one worker's
+ * report could still be pending, and the new pool split 16/48), and bounded however many
+ * connections come and go (each report costs the primary a message to read).
+ */
 function reportConnections(): void {
-  reportTimer ??= setTimeout(() => {
-    reportTimer = undefined;
+  if (reportPending) return;
+  reportPending = true;
+  setTimeout(() => {
+    reportPending = false;
     send({ type: 'connections', ...connections });
-  }, CONNECTION_REPORT_MS);
+  }, 1);
 }
 
 function adopt(entryPoint: string, socket: Socket | undefined): void {
   if (!socket) return;
   connections.received++;
   connections.open++;
+  // Only closes are reported: the primary counts what it sent as open until a report says
+  // otherwise, so a report on arrival would tell it nothing new.
   socket.once('close', () => {
     connections.open--;
     reportConnections();
   });
-  reportConnections();
   // Handed over while this worker was stopping (or before it served): EntryPoint refuses it.
   plane!.adopt(entryPoint, socket);
 }

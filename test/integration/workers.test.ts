@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
 import { apiServers } from '../helpers/availability.js';
 import { startBackend } from '../helpers/backends.js';
 import { startControlledBackend } from '../helpers/health-backend.js';
@@ -79,9 +80,19 @@ describe('workers', () => {
     const a = res.add(await startBackend('a'));
     const sy = await twoWorkers(singleService([a.url]));
     const wsUrl = sy.url.replace('http:', 'ws:');
-    const opened = await Promise.all(Array.from({ length: 20 }, () => openWs(wsUrl)));
-    const sockets = opened.map((o) => res.add({ close: async () => o.ws.terminate(), ws: o.ws }).ws);
-    for (const ws of sockets) expect(await wsRoundTrip(ws, 'hi')).toBe('a:hi');
+    const burst = async (): Promise<WebSocket[]> => {
+      const opened = await Promise.all(Array.from({ length: 20 }, () => openWs(wsUrl)));
+      const list = opened.map((o) => res.add({ close: async () => o.ws.terminate(), ws: o.ws }).ws);
+      for (const ws of list) expect(await wsRoundTrip(ws, 'hi')).toBe('a:hi');
+      return list;
+    };
+    // The workers report closes: once the first pool is gone both count zero again, and the
+    // next pool splits evenly too (were closes not counted, all of it would go to one worker).
+    const first = await burst();
+    expect([...pool(sy).openConnections().values()]).toEqual([10, 10]);
+    for (const ws of first) ws.terminate();
+    await waitFor(() => [...pool(sy).openConnections().values()].every((n) => n === 0), 'both workers to report their closes');
+    const sockets = await burst();
     expect(a.webSockets).toBe(20);
 
     // Seen from outside: killing one worker breaks exactly its half.
