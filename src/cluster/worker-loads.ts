@@ -68,7 +68,7 @@ export class WorkerLoads {
     return best;
   }
 
-  /** Each worker's open connections as counted here (for the admin API and tests). */
+  /** Each worker's open connections as counted here (what the choice sees; tests read it). */
   openByWorker(): Map<number, number> {
     return new Map([...this.loads].map(([id, l]) => [id, l.report.open + l.sent - l.report.received]));
   }
