@@ -2,8 +2,7 @@ import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { StaticConfig } from '../config/static-config.js';
 import { listenOn } from '../entrypoints/listen.js';
-import type { ConnectionReport } from './worker-loads.js';
-import { WorkerLoads } from './worker-loads.js';
+import { WorkerLoads, type ConnectionReport } from './worker-loads.js';
 
 /** Hands one accepted client socket to worker `id`; `done` gets the IPC error, if any. */
 export type HandOff = (id: number, entryPoint: string, socket: Socket, done: (err: Error | null) => void) => void;
@@ -29,11 +28,8 @@ export class ConnectionDispatcher {
     private readonly log: Logger,
   ) {
     for (const name of Object.keys(config.entryPoints)) {
-      // noDelay and keepAlive are socket options: they travel with the socket to the worker.
-      const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.dispatch(name, socket));
-      // One accept failing (EMFILE …) must not take the primary down; the listener keeps going.
-      server.on('error', (err) => this.log.error({ entryPoint: name, err: err.message }, 'accepting a connection failed'));
-      this.servers.set(name, server);
+      // noDelay is a socket option: it travels with the socket to the worker.
+      this.servers.set(name, net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.dispatch(name, socket)));
     }
   }
 
@@ -43,6 +39,8 @@ export class ConnectionDispatcher {
     for (const [name, server] of this.servers) {
       const { address, port } = await listenOn(server, this.config.entryPoints[name]!.address);
       out[name] = { address, port };
+      // Once bound, one accept failing (EMFILE …) must not take the primary down; the listener keeps going.
+      server.on('error', (err) => this.log.error({ entryPoint: name, err: err.message }, 'accepting a connection failed'));
       this.log.info({ entryPoint: name, address: `${address}:${port}` }, 'entry point listening');
     }
     return out;
