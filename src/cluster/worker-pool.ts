@@ -60,7 +60,7 @@ export class WorkerPool {
   private readonly dispatcher: ConnectionDispatcher;
   private shipped: DynamicConfig | undefined;
   private version = 0;
-  /** All workers listened once: from now on a worker that dies is replaced. */
+  /** All workers served once: from now on a worker that dies is replaced. */
   private running = false;
   private stopping = false;
   private addressList: Record<string, { address: string; port: number }> | undefined;
