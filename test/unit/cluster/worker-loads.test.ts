@@ -3,6 +3,12 @@ import { WorkerLoads } from '../../../src/cluster/worker-loads.js';
 
 const takeN = (loads: WorkerLoads, n: number): number[] => Array.from({ length: n }, () => loads.take()!);
 const count = (ids: number[], id: number): number => ids.filter((x) => x === id).length;
+/** Loads with these workers ready, in this order. */
+function workers(...ids: number[]): WorkerLoads {
+  const loads = new WorkerLoads();
+  for (const id of ids) loads.add(id);
+  return loads;
+}
 
 describe('which worker takes the next connection', () => {
   it('none while no worker is ready', () => {
@@ -10,18 +16,13 @@ describe('which worker takes the next connection', () => {
   });
 
   it('a burst, before any worker has reported, splits evenly: what was sent counts as open', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
-    loads.add(2);
-    loads.add(3);
+    const loads = workers(1, 2, 3);
     const ids = takeN(loads, 64);
     expect([count(ids, 1), count(ids, 2), count(ids, 3)].sort()).toEqual([21, 21, 22]);
   });
 
   it('ties take turns, also when every connection closes before the next (short-lived connections)', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
-    loads.add(2);
+    const loads = workers(1, 2);
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) {
       const id = loads.take()!;
@@ -32,9 +33,7 @@ describe('which worker takes the next connection', () => {
   });
 
   it('the worker with the fewest open connections takes the next ones, by its latest report', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
-    loads.add(2);
+    const loads = workers(1, 2);
     takeN(loads, 20); // 10 each
     // Worker 1's clients went away: it reports 2 of its 10 open; worker 2 still has its 10.
     loads.report(1, { received: 10, open: 2 });
@@ -44,9 +43,7 @@ describe('which worker takes the next connection', () => {
   });
 
   it('connections sent but not yet in a report count, so a late report does not pile them on one worker', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
-    loads.add(2);
+    const loads = workers(1, 2);
     takeN(loads, 4); // 2 each
     // Worker 2's report is from before the second connection it was sent reached it.
     loads.report(1, { received: 2, open: 2 });
@@ -55,9 +52,7 @@ describe('which worker takes the next connection', () => {
   });
 
   it('a removed worker gets nothing; a restarted one starts from zero and catches up', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
-    loads.add(2);
+    const loads = workers(1, 2);
     takeN(loads, 10);
     loads.remove(2);
     expect(takeN(loads, 3)).toEqual([1, 1, 1]);
@@ -69,8 +64,7 @@ describe('which worker takes the next connection', () => {
   });
 
   it('a report for a worker that is gone is ignored', () => {
-    const loads = new WorkerLoads();
-    loads.add(1);
+    const loads = workers(1);
     loads.report(7, { received: 3, open: 3 });
     expect(loads.openByWorker()).toEqual(new Map([[1, 0]]));
   });
