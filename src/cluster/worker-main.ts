@@ -51,8 +51,8 @@ function reportConnections(): void {
 }
 
 function adopt(entryPoint: string, socket: Socket | undefined): void {
+  connections.received++; // also without a socket (lost in transit): the primary counts it as on its way
   if (!socket) return;
-  connections.received++;
   connections.open++;
   // Only closes are reported: the primary counts what it sent as open until a report says
   // otherwise, so a report on arrival would tell it nothing new.
