@@ -48,28 +48,29 @@ export class WorkerLoads {
 
   /** The worker that takes the next connection (counted as sent to it), or undefined when none is ready. */
   take(): number | undefined {
-    let best: number | undefined;
-    let bestOpen = Infinity;
-    let bestLoad: Load | undefined;
     const ids = [...this.loads.keys()];
+    let best = -1;
+    let bestOpen = Infinity;
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[(this.cursor + i) % ids.length]!;
-      const load = this.loads.get(id)!;
-      const open = load.report.open + load.sent - load.report.received;
+      const at = (this.cursor + i) % ids.length;
+      const open = openOf(this.loads.get(ids[at]!)!);
       if (open < bestOpen) {
-        best = id;
+        best = at;
         bestOpen = open;
-        bestLoad = load;
       }
     }
-    if (!bestLoad) return undefined;
-    bestLoad.sent++;
-    this.cursor = (ids.indexOf(best!) + 1) % ids.length;
-    return best;
+    if (best < 0) return undefined;
+    const id = ids[best]!;
+    this.loads.get(id)!.sent++;
+    this.cursor = (best + 1) % ids.length;
+    return id;
   }
 
   /** Each worker's open connections as counted here (what the choice sees; tests read it). */
   openByWorker(): Map<number, number> {
-    return new Map([...this.loads].map(([id, l]) => [id, l.report.open + l.sent - l.report.received]));
+    return new Map([...this.loads].map(([id, l]) => [id, openOf(l)]));
   }
 }
+
+/** What it reported open, plus what was sent since it last counted. */
+const openOf = (l: Load): number => l.report.open + l.sent - l.report.received;

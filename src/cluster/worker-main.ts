@@ -60,7 +60,7 @@ function adopt(entryPoint: string, socket: Socket | undefined): void {
     connections.open--;
     reportConnections();
   });
-  // Handed over while this worker was stopping (or before it served): EntryPoint refuses it.
+  // Handed over while this worker was stopping: EntryPoint closes it (and the close is reported).
   plane!.adopt(entryPoint, socket);
 }
 
