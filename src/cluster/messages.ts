@@ -42,7 +42,7 @@ export type FromWorker =
   | { type: 'applied'; version: number }
   | { type: 'drained' }
   /** Start-up failed (e.g. the access log cannot be opened); the primary reports it and stops. */
-  | { type: 'failed'; code: string | undefined; message: string; address?: string; port?: number }
+  | { type: 'failed'; code: string | undefined; message: string }
   | { type: 'stats'; id: number; stats: LiveStats }
   /** This worker's traffic ejected a server (passive health check). */
   | { type: 'ejected'; key: string; until: number; reason: string };

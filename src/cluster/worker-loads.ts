@@ -37,10 +37,6 @@ export class WorkerLoads {
     this.loads.delete(id);
   }
 
-  get size(): number {
-    return this.loads.size;
-  }
-
   report(id: number, report: ConnectionReport): void {
     const load = this.loads.get(id);
     if (load) load.report = report;

@@ -102,8 +102,8 @@ function handle(msg: ToWorker, socket: Socket | undefined): void {
             serving = true;
             send({ type: 'serving' });
           },
-          (err: NodeJS.ErrnoException & { address?: string; port?: number }) => {
-            send({ type: 'failed', code: err.code, message: err.message, address: err.address, port: err.port });
+          (err: NodeJS.ErrnoException) => {
+            send({ type: 'failed', code: err.code, message: err.message });
             process.exit(1);
           },
         );

@@ -32,13 +32,11 @@ interface Slot {
   restarts: number[];
 }
 
-/** A worker start failed before it served (e.g. its access log cannot be opened); fields as on a listen error. */
+/** A worker start failed before it served (e.g. its access log cannot be opened); `code` as on a system error. */
 export class WorkerStartError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
-    readonly address?: string,
-    readonly port?: number,
   ) {
     super(message);
   }
@@ -223,7 +221,7 @@ export class WorkerPool {
             this.dispatcher.report(slot.id, msg);
             break;
           case 'failed':
-            reject(new WorkerStartError(msg.message, msg.code, msg.address, msg.port));
+            reject(new WorkerStartError(msg.message, msg.code));
             break;
           case 'ejected':
             this.options.onEjected(msg.key, msg.until, `${msg.reason} (worker ${slot.id})`);

@@ -56,7 +56,7 @@ describe('which worker takes the next connection', () => {
     takeN(loads, 10);
     loads.remove(2);
     expect(takeN(loads, 3)).toEqual([1, 1, 1]);
-    expect(loads.size).toBe(1);
+    expect(loads.openByWorker().size).toBe(1);
     loads.add(2);
     // Worker 1 holds 8 (5 + 3, none closed); the new worker 2 takes the next 8.
     expect(takeN(loads, 8)).toEqual(Array(8).fill(2));
